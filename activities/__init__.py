@@ -1,0 +1,1 @@
+"""Activity classes: the side effects of the workflows, one module per concern."""

@@ -1,0 +1,1 @@
+"""The HTTP layer: authentication, plain reads and edits, and workflow starts/signals."""

@@ -1,0 +1,55 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.idempotency import IdempotencyMiddleware
+from api.problems import install_problem_handlers
+from api.routers import auth, dev, health
+from core.settings import Settings, get_settings
+from db.engine import SessionMaker, make_engine, make_sessionmaker
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sessions: SessionMaker | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = None
+    if sessions is None:
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is not None:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="E-same API",
+        version="0.1.0",
+        description="Telemedicine for patients in Cameroon and their families abroad.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.temporal = temporal
+    app.state.temporal_lock = asyncio.Lock()
+
+    install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware, settings=settings, sessions=sessions)
+
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    if settings.is_dev:
+        app.include_router(dev.router)
+    return app

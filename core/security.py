@@ -1,0 +1,68 @@
+"""Passwords, access tokens and secret tokens derived from business ids.
+
+Secret tokens (email links, verification codes) are derived with an HMAC of the server
+secret and a business key, so an activity retried after a crash produces the same token
+and sends the same link, while only a hash is ever stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from pwdlib import PasswordHash
+
+_password_hash = PasswordHash.recommended()
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return _password_hash.verify(password, password_hash)
+    except Exception:  # a malformed stored hash must not become a 500
+        return False
+
+
+# Verified against when an email is unknown, so a login answers in the same time.
+DUMMY_PASSWORD_HASH = hash_password("not-a-real-password")
+
+
+def create_access_token(secret: str, subject: str, role: str, ttl: timedelta) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": subject, "role": role, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_access_token(secret: str, token: str) -> dict[str, Any] | None:
+    try:
+        return jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+    except jwt.PyJWTError:
+        return None
+
+
+def derive_token(secret: str, key: str) -> str:
+    """A URL-safe secret token, always the same for the same key."""
+    digest = hmac.new(secret.encode(), f"token:{key}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def derive_code(secret: str, key: str, digits: int = 6) -> str:
+    """A numeric one-time code, always the same for the same key."""
+    digest = hmac.new(secret.encode(), f"code:{key}".encode(), hashlib.sha256).digest()
+    return str(int.from_bytes(digest[:8], "big") % 10**digits).zfill(digits)
+
+
+def hash_secret(value: str) -> str:
+    """Hash of a token or code, as stored and looked up."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def constant_time_equals(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,134 @@
+"""All configuration in one place: temporal.yaml, then `.env`, then ESAME_* variables."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_FILE = Path(os.environ.get("ESAME_CONFIG_FILE", "temporal.yaml"))
+
+
+class TemporalSettings(BaseModel):
+    address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    task_queue: str = "esame"
+    tls: bool = False
+    api_key: str | None = None
+    search_attributes: dict[str, str] = Field(
+        default_factory=lambda: {
+            "EsamePatientId": "Keyword",
+            "EsameDoctorId": "Keyword",
+            "EsamePharmacyId": "Keyword",
+            "EsameStatus": "Keyword",
+        }
+    )
+
+
+class DevServerSettings(BaseModel):
+    db_filename: str = "var/temporal.sqlite"
+    ip: str = "127.0.0.1"
+    port: int = 7233
+    ui_port: int = 8233
+
+
+class Durations(BaseModel):
+    validation_reminder_after: timedelta = timedelta(days=1)
+    validation_expires_after: timedelta = timedelta(days=7)
+    profile_reminder_after: timedelta = timedelta(days=3)
+    verification_code_ttl: timedelta = timedelta(minutes=10)
+    invitation_reminder_after: timedelta = timedelta(days=3)
+    invitation_expires_after: timedelta = timedelta(days=14)
+    doctor_invitation_reminder_after: timedelta = timedelta(days=2)
+    doctor_invitation_expires_after: timedelta = timedelta(days=7)
+    payment_deadline: timedelta = timedelta(minutes=30)
+    payment_poll_initial: timedelta = timedelta(seconds=10)
+    payment_poll_max: timedelta = timedelta(minutes=5)
+    renewal_reminder_before: timedelta = timedelta(days=3)
+    grace_period: timedelta = timedelta(days=7)
+
+
+class Limits(BaseModel):
+    verification_max_attempts: int = 5
+    login_failures_per_window: int = 10
+    login_window: timedelta = timedelta(minutes=15)
+    invitations_per_day: int = 20
+
+
+class EmailSettings(BaseModel):
+    provider: Literal["outbox", "smtp", "sendgrid"] = "outbox"
+    sender: str = "E-same <no-reply@esame.local>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    sendgrid_api_key: str | None = None
+    sendgrid_host: str = "https://api.sendgrid.com"
+
+
+class SmsSettings(BaseModel):
+    provider: Literal["outbox", "twilio"] = "outbox"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    # Twilio's API host; tests point it at a local peer.
+    twilio_base_url: str = "https://api.twilio.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ESAME_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = "sqlite+aiosqlite:///var/esame.sqlite"
+    secret_key: str = "dev-only-secret-change-me-in-production-0123456789"
+    access_token_ttl: timedelta = timedelta(hours=1)
+    public_base_url: str = "http://127.0.0.1:8000"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    data_dir: Path = Path("var")
+
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+    dev_server: DevServerSettings = Field(default_factory=DevServerSettings)
+    durations: Durations = Field(default_factory=Durations)
+    limits: Limits = Field(default_factory=Limits)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if CONFIG_FILE.exists():
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=CONFIG_FILE))
+        return tuple(sources)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""People: users and their profile, doctors, pharmacies, a patient's doctors, invitations."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, created_at_column, id_column, utcnow
+
+
+class Pharmacy(Base):
+    __tablename__ = "pharmacies"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    address_line: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = id_column()
+    esame_id: Mapped[str] = mapped_column(String(16), unique=True)
+    # NULL once an unvalidated account expires: the address is free to register again.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    expired_email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    pharmacy_id: Mapped[str | None] = mapped_column(ForeignKey("pharmacies.id"))
+
+    # Profile (plain data, edited by the API; timezone and currency fixed once saved).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    country: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(100))
+    address_line: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(10))
+    profile_saved_at: Mapped[datetime | None] = mapped_column()
+
+    email_validated_at: Mapped[datetime | None] = mapped_column()
+    phone_verified_at: Mapped[datetime | None] = mapped_column()
+    consent_at: Mapped[datetime | None] = mapped_column()
+    activated_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    doctor: Mapped["DoctorProfile | None"] = relationship(back_populates="user", lazy="raise")
+
+
+class DoctorProfile(Base):
+    __tablename__ = "doctor_profiles"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    specialty: Mapped[str] = mapped_column(String(80), index=True)
+    license_number: Mapped[str] = mapped_column(String(40))
+    city: Mapped[str | None] = mapped_column(String(100))
+    fee_currency: Mapped[str] = mapped_column(String(3), default="XAF")
+    fee_opinion: Mapped[int] = mapped_column(Integer, default=0)
+    fee_teleconsultation: Mapped[int] = mapped_column(Integer, default=0)
+    fee_office: Mapped[int] = mapped_column(Integer, default=0)
+    fee_record_fill: Mapped[int] = mapped_column(Integer, default=0)
+    # Listed in the directory once the account is active.
+    listed: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(back_populates="doctor", lazy="raise")
+
+
+class CareLink(Base):
+    """A patient's doctor: pending until the doctor accepts, then active."""
+
+    __tablename__ = "care_links"
+    __table_args__ = (
+        Index("ix_care_links_patient_doctor", "patient_id", "doctor_id"),
+    )
+
+    id: Mapped[str] = id_column()
+    patient_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    doctor_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = created_at_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class Invitation(Base):
+    """An invitation of a friend to the platform."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("inviter_id", "email"),)
+
+    id: Mapped[str] = id_column()
+    inviter_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = created_at_column()
+    accepted_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,1 @@
+"""The shared vocabulary: pydantic models, enums, Money and pure business rules."""

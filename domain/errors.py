@@ -1,0 +1,28 @@
+"""Business failures that cross Temporal as non-retryable ApplicationError types.
+
+A workflow or activity raises `ApplicationError(message, type=<one of these>,
+non_retryable=True)`; the API turns the type into an HTTP status.
+"""
+
+from enum import StrEnum
+
+
+class BusinessError(StrEnum):
+    bad_request = "BadRequest"
+    not_found = "NotFound"
+    forbidden = "Forbidden"
+    conflict = "Conflict"
+    invalid = "Invalid"
+    too_many_attempts = "TooManyAttempts"
+    payment_declined = "PaymentDeclined"
+
+
+HTTP_STATUS = {
+    BusinessError.bad_request: 400,
+    BusinessError.forbidden: 403,
+    BusinessError.not_found: 404,
+    BusinessError.conflict: 409,
+    BusinessError.invalid: 422,
+    BusinessError.too_many_attempts: 429,
+    BusinessError.payment_declined: 402,
+}

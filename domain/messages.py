@@ -1,0 +1,92 @@
+"""Outgoing messages (email and SMS): the activity input and the templates, in fr and en.
+
+A template is named (`account_validation`, ...) and filled from `data`, the same variables a
+SendGrid dynamic template would receive.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Channel(StrEnum):
+    email = "email"
+    sms = "sms"
+
+
+class SendMessage(BaseModel):
+    """Input of the `send_message` activity."""
+
+    idempotency_key: str = Field(description="Derived from the business id: one send per key.")
+    channel: Channel
+    to: str
+    template: str
+    language: str = "fr"
+    data: dict[str, Any] = Field(default_factory=dict)
+    user_id: str | None = None
+
+
+class MessageSent(BaseModel):
+    """Output of the `send_message` activity."""
+
+    message_id: str
+    channel: Channel
+    provider: str
+    already_sent: bool = False
+    note: str | None = None
+
+
+class RenderedMessage(BaseModel):
+    subject: str
+    body: str
+
+
+class OutboxItem(BaseModel):
+    channel: Channel
+    to: str
+    template: str
+    data: dict[str, Any]
+    subject: str | None
+    body: str
+    sent_at: datetime | None
+    provider: str | None = None
+    note: str | None = None
+
+
+# template -> language -> (subject, body). Bodies use str.format with `data`.
+TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
+    "account_validation": {
+        "en": (
+            "Confirm your E-same account",
+            "Hello {first_name},\n\nConfirm your email address to activate your E-same "
+            "account:\n{validation_url}\n\nThis link expires on {expires_at}.",
+        ),
+        "fr": (
+            "Confirmez votre compte E-same",
+            "Bonjour {first_name},\n\nConfirmez votre adresse e-mail pour activer votre "
+            "compte E-same :\n{validation_url}\n\nCe lien expire le {expires_at}.",
+        ),
+    },
+}
+
+
+class UnknownTemplate(ValueError):
+    pass
+
+
+def render(template: str, language: str, data: dict[str, Any]) -> RenderedMessage:
+    """Fill a template in the user's language (English if it has no such translation)."""
+    try:
+        variants = TEMPLATES[template]
+    except KeyError as err:
+        raise UnknownTemplate(template) from err
+    subject, body = variants.get(language) or variants["en"]
+
+    class _Missing(dict[str, Any]):
+        def __missing__(self, key: str) -> str:
+            return "{" + key + "}"
+
+    values = _Missing(data)
+    return RenderedMessage(subject=subject.format_map(values), body=body.format_map(values))

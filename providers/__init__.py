@@ -1,0 +1,1 @@
+"""External services behind Protocols: real adapters and local defaults."""

@@ -1,0 +1,1 @@
+"""Builds the Temporal worker: which workflows and activities run on which task queue."""

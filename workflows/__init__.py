@@ -1,0 +1,1 @@
+"""One module per business process; deterministic code only, activities called by name."""
