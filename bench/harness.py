@@ -1,0 +1,165 @@
+"""What every benchmark stands on: a dev server, a migrated database, the real worker and
+the API served over real HTTP by uvicorn, and the results file format.
+
+A benchmark module exposes `async def run(temporal: WorkflowEnvironment) -> list[Result]`
+and is listed in `bench/__main__.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from core.settings import Settings, TemporalSettings
+from db.engine import SessionMaker, make_engine, make_sessionmaker
+from db.migrate import upgrade
+from workers.main import WorkerDeps, build_worker
+
+BIN = Path(sys.executable).parent
+POSTGRES_URL = os.environ.get(
+    "ESAME_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    unit: str
+    baseline: float
+    goal: str
+    lower_is_better: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "value": round(self.value, 4),
+            "unit": self.unit,
+            "baseline": round(self.baseline, 4),
+            "ratio": round(self.value / self.baseline, 4) if self.baseline else None,
+            "goal": self.goal,
+            "lower_is_better": self.lower_is_better,
+        }
+
+
+@asynccontextmanager
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=[
+            SearchAttributeKey.for_keyword(n)
+            for n in ("EsamePatientId", "EsameDoctorId", "EsamePharmacyId", "EsameStatus")
+        ],
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+async def postgres_available() -> bool:
+    engine = make_engine(POSTGRES_URL)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+    finally:
+        await engine.dispose()
+
+
+async def _fresh_database(database_url: str | None) -> str:
+    if database_url is None:
+        folder = tempfile.mkdtemp(prefix="esame-bench-")
+        database_url = f"sqlite+aiosqlite:///{folder}/bench.sqlite"
+    elif make_url(database_url).get_backend_name() == "postgresql":
+        engine = make_engine(database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    await asyncio.to_thread(upgrade, database_url)
+    return database_url
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    sessions: SessionMaker
+    temporal: Client
+    http: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def stack(
+    temporal: WorkflowEnvironment, database_url: str | None = None
+) -> AsyncIterator[Stack]:
+    """A migrated database, the real worker and the API on a free port over real HTTP."""
+    url = await _fresh_database(database_url)
+    port = _free_port()
+    settings = Settings(
+        env="dev",
+        database_url=url,
+        secret_key="bench-secret-" + "x" * 40,
+        public_base_url=f"http://127.0.0.1:{port}",
+        data_dir=Path(tempfile.mkdtemp(prefix="esame-bench-data-")),
+        temporal=TemporalSettings(
+            address=temporal.client.service_client.config.target_host,
+            task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+        ),
+    )
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    app = create_app(settings, sessions=sessions, temporal=temporal.client)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    worker = build_worker(temporal.client, WorkerDeps.from_settings(settings, sessions))
+    try:
+        async with worker, httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=60,
+            limits=httpx.Limits(max_connections=100),
+        ) as http:
+            yield Stack(settings=settings, sessions=sessions, temporal=temporal.client,
+                        http=http)
+    finally:
+        server.should_exit = True
+        await serving
+        await engine.dispose()
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
