@@ -143,7 +143,7 @@ async def stack(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no started event)
         await asyncio.sleep(0.05)
     worker = build_worker(temporal.client, WorkerDeps.from_settings(settings, sessions))
     try:
