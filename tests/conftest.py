@@ -75,10 +75,13 @@ async def _session_maker(database_url: str) -> AsyncIterator[SessionMaker]:
 
 @pytest.fixture
 async def sessions(_session_maker: SessionMaker) -> SessionMaker:
-    """The application database, emptied before the test."""
+    """The application database, emptied before the test (reference data is kept: tables
+    declared with `info={"reference_data": True}`, such as a catalogue loaded by a migration).
+    """
     async with _session_maker() as session, session.begin():
         for table in reversed(Base.metadata.sorted_tables):
-            await session.execute(table.delete())
+            if not table.info.get("reference_data"):
+                await session.execute(table.delete())
     return _session_maker
 
 
