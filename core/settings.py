@@ -75,6 +75,8 @@ class EmailSettings(BaseModel):
     smtp_starttls: bool = False
     sendgrid_api_key: str | None = None
     sendgrid_host: str = "https://api.sendgrid.com"
+    # E-same template name -> SendGrid dynamic template id (others are sent pre-rendered).
+    sendgrid_templates: dict[str, str] = Field(default_factory=dict)
 
 
 class SmsSettings(BaseModel):
