@@ -18,8 +18,8 @@ class TwilioSmsSender:
     name = "twilio"
 
     def __init__(self, settings: SmsSettings) -> None:
-        credentials = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)
-        if not all(credentials):
+        if not all((settings.twilio_account_sid, settings.twilio_auth_token,
+                    settings.twilio_from)):
             raise ValueError(
                 "ESAME_SMS__TWILIO_ACCOUNT_SID, ESAME_SMS__TWILIO_AUTH_TOKEN and "
                 "ESAME_SMS__TWILIO_FROM are required for the Twilio adapter"
