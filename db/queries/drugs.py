@@ -7,8 +7,6 @@ is precomputed per token (db/data/catalogue.py), so ordering needs no per-row wo
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +16,7 @@ from domain.drugs import prefix_upper_bound, words
 MAX_WORDS = 6
 
 
-def _starting_with(prefix: str) -> Select[Any]:
+def _starting_with(prefix: str) -> Select[str, int]:
     """Products with a token starting with `prefix`, each with its best rank."""
     return (
         select(DrugToken.drug_id, func.min(DrugToken.rank).label("rank"))
@@ -27,7 +25,7 @@ def _starting_with(prefix: str) -> Select[Any]:
     )
 
 
-def _ranked_ids(query_words: list[str]) -> Select[Any]:
+def _ranked_ids(query_words: list[str]) -> Select[str, int]:
     if len(query_words) == 1:
         return _starting_with(query_words[0])
     per_word = union_all(*(
