@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import ActivePatient, SessionDep, SettingsDep
+from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep
 from api.problems import Problem
 from api.record_fhir import record_bundle
 from db.models import (
@@ -177,8 +177,9 @@ async def add_attending_doctor(
 
 @router.delete("/{section}/{item_id}", status_code=204, response_class=Response)
 async def delete_entry(
-    section: str, item_id: str, user: ActivePatient, session: SessionDep
+    section: str, item_id: str, user: ActiveUser, session: SessionDep
 ) -> Response:
+    """Any role reaches the lookup, so that an attempt on someone's entry is audited."""
     model = _SECTIONS.get(section)
     if model is None:
         raise Problem(404, f"No record section {section!r}.")
