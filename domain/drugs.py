@@ -7,12 +7,14 @@ import unicodedata
 from pydantic import BaseModel
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+# Ligatures that Unicode does not decompose (ŒSTROGEL, Cæsar).
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 
 
 def normalize(text: str) -> str:
     """Lowercase, accents removed, anything but letters and digits turned into one space:
     "Paracétamol/Codéine" -> "paracetamol codeine"."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     return _NOT_WORD.sub(" ", bare).strip()
 

@@ -15,6 +15,9 @@ from domain.pagination import Page
 
 router = APIRouter(prefix="/api/v1/drugs", tags=["drugs"])
 
+# Nobody reads a ranking further than this; it bounds the work of deep pages.
+MAX_RESULTS = 1000
+
 
 def summary(row: DrugProduct) -> DrugSummary:
     return DrugSummary(id=row.id, name=row.name, form=row.form, strength=row.strength,
@@ -30,13 +33,29 @@ async def search(
                             description="Brand name or active substance, 2+ characters; "
                                         "accents and case do not matter.")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
 ) -> Page[DrugSummary]:
     """Ranked: the name starting with the query, then a word of the name, then an active
-    substance; products on the market first, then shorter names."""
+    substance; products on the market first, then shorter names. The catalogue does not
+    change between pages, so the cursor is simply how far down the ranking to go on."""
     if len("".join(words(q))) < 2:
         raise Problem(422, "Type at least 2 letters or digits.",
                       errors=[{"field": "q", "message": "at least 2 letters or digits"}])
-    return Page(items=[summary(row) for row in await search_drugs(session, q, limit)])
+    offset = _offset(cursor)
+    rows = await search_drugs(session, q, limit + 1, offset)
+    next_cursor = None
+    if len(rows) > limit and offset + limit < MAX_RESULTS:
+        next_cursor = f"o{offset + limit}"
+    return Page(items=[summary(row) for row in rows[:limit]], next_cursor=next_cursor)
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if cursor[:1] == "o" and cursor[1:].isdigit() and int(cursor[1:]) < MAX_RESULTS:
+        return int(cursor[1:])
+    raise Problem(422, "The cursor is not valid.",
+                  errors=[{"field": "cursor", "message": "not a cursor we gave"}])
 
 
 @router.get("/{drug_id}", response_model=Drug)

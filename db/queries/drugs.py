@@ -45,7 +45,9 @@ def _ranked_ids(query_words: list[str]) -> Select[str, int]:
     )
 
 
-async def search_drugs(session: AsyncSession, query: str, limit: int) -> list[DrugProduct]:
+async def search_drugs(
+    session: AsyncSession, query: str, limit: int, offset: int = 0
+) -> list[DrugProduct]:
     query_words = words(query)[:MAX_WORDS]
     if not query_words:
         return []
@@ -55,5 +57,6 @@ async def search_drugs(session: AsyncSession, query: str, limit: int) -> list[Dr
         .join(ranked, ranked.c.drug_id == DrugProduct.id)
         .order_by(ranked.c.rank, DrugProduct.name)
         .limit(limit)
+        .offset(offset)
     )
     return list(rows.scalars())
