@@ -127,9 +127,12 @@ async def test_others_get_404_or_403_and_attempts_are_audited(
     assert unrelated.json()["items"] == []
 
     # The doctor it is shared with reads, but may not delete or re-share it.
-    for method, path, kwargs in [("DELETE", doc, {}),
-                                 ("POST", f"{doc}/shares", {"json": {"doctor_id": doctor.id}}),
-                                 ("DELETE", f"{doc}/shares/{doctor.id}", {})]:
+    owner_only: list[tuple[str, str, dict[str, Any]]] = [
+        ("DELETE", doc, {}),
+        ("POST", f"{doc}/shares", {"json": {"doctor_id": doctor.id}}),
+        ("DELETE", f"{doc}/shares/{doctor.id}", {}),
+    ]
+    for method, path, kwargs in owner_only:
         response = await client.request(method, path, headers=doctor.headers, **kwargs)
         assert response.status_code == 403, (method, path)
     assert (await client.get(f"{doc}/content", headers=doctor.headers)).status_code == 200

@@ -125,7 +125,8 @@ def test_normalisation_and_prefix_bounds() -> None:
 def test_the_shipped_catalogue_names_its_source_and_covers_the_bdpm() -> None:
     import gzip
 
-    header = gzip.open(CATALOGUE, "rt", encoding="utf-8").read(400)
+    with gzip.open(CATALOGUE, "rt", encoding="utf-8") as handle:
+        header = handle.read(400)
     assert "BDPM" in header and "ANSM" in header
     rows = list(read_catalogue())
     assert len(rows) > 14000
