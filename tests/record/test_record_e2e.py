@@ -164,3 +164,40 @@ async def test_patient_fills_the_record_and_shares_a_document(
     bp = await client.post("/api/v1/me/vitals", headers=h, json={
         "type": "blood_pressure", "measured_at": at, "systolic": 128, "diastolic": 82})
     assert bp.status_code == 201
+
+
+async def test_sections_validate_their_input(
+    client: httpx.AsyncClient, patient: TestUser, doctor: TestUser,
+    sessions: SessionMaker, settings: Settings,
+) -> None:
+    h = patient.headers
+    base = "/api/v1/me/record"
+    pharmacist = await make_user(sessions, settings, Role.pharmacist)
+    bad: list[tuple[str, dict[str, object]]] = [
+        ("antecedents", {"category": "astrological", "description": "x"}),
+        ("antecedents", {"category": "medical"}),
+        ("antecedents", {"category": "medical", "description": "x", "onset_date": "soon"}),
+        ("allergies", {"reaction": "rash"}),
+        ("allergies", {"substance": "x", "severity": "apocalyptic"}),
+        ("treatments", {"dosage": "1/j"}),
+        ("treatments", {"drug_id": "00000000"}),
+        ("attending-doctors", {}),
+        ("attending-doctors", {"doctor_id": doctor.id, "new": {"first_name": "A",
+                                                                "last_name": "B"}}),
+        ("attending-doctors", {"new": {"first_name": "A"}}),
+        ("attending-doctors", {"new": {"first_name": "A", "last_name": "B", "email": "nope"}}),
+        ("attending-doctors", {"doctor_id": "no-such-doctor"}),
+        ("attending-doctors", {"doctor_id": pharmacist.id}),
+    ]
+    for section, body in bad:
+        response = await client.post(f"{base}/{section}", headers=h, json=body)
+        assert response.status_code == 422, (section, body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    first = await client.post(f"{base}/attending-doctors", headers=h,
+                              json={"doctor_id": doctor.id})
+    assert first.status_code == 201
+    twice = await client.post(f"{base}/attending-doctors", headers=h,
+                              json={"doctor_id": doctor.id})
+    assert twice.status_code == 409
+    record = (await client.get(base, headers=h)).json()
+    assert len(record["attending_doctors"]) == 1 and record["antecedents"] == []
