@@ -53,6 +53,22 @@ def _patient(user: User) -> dict[str, Any]:
     return patient
 
 
+def _practitioner(item: r.AttendingDoctor) -> dict[str, Any]:
+    practitioner: dict[str, Any] = {
+        "resourceType": "Practitioner",
+        "name": [{"family": item.last_name, "given": [item.first_name]}],
+    }
+    if item.doctor_id:
+        practitioner["identifier"] = [{"system": f"{ESAME}/doctor-id", "value": item.doctor_id}]
+    if item.specialty:
+        practitioner["qualification"] = [{"code": {"text": item.specialty}}]
+    telecom = [{"system": "phone", "value": item.phone}] if item.phone else []
+    telecom += [{"system": "email", "value": item.email}] if item.email else []
+    if telecom:
+        practitioner["telecom"] = telecom
+    return practitioner
+
+
 def _condition(item: r.Antecedent, subject: dict[str, str]) -> dict[str, Any]:
     condition: dict[str, Any] = {
         "resourceType": "Condition",
@@ -156,7 +172,14 @@ def record_bundle(
     user: User, record: r.Record, vitals: list[VitalSign], base_url: str
 ) -> dict[str, Any]:
     subject = {"reference": _urn(user.id), "display": f"{user.first_name} {user.last_name}"}
-    entries = [_entry(user.id, _patient(user))]
+    patient = _patient(user)
+    if record.attending_doctors:
+        patient["generalPractitioner"] = [
+            {"reference": _urn(d.id), "display": f"{d.first_name} {d.last_name}"}
+            for d in record.attending_doctors
+        ]
+    entries = [_entry(user.id, patient)]
+    entries += [_entry(d.id, _practitioner(d)) for d in record.attending_doctors]
     entries += [_entry(x.id, _condition(x, subject)) for x in record.antecedents]
     entries += [_entry(x.id, _allergy(x, subject)) for x in record.allergies]
     entries += [_entry(x.id, _medication(x, subject)) for x in record.treatments]

@@ -138,6 +138,10 @@ async def upload_documents(
         raise Problem(422, f"At most {limits.documents_per_upload} files per upload.",
                       errors=[{"field": "files", "message": "too many files"}])
     uploads = [await _read_upload(f, limits.document_max_bytes, user.id) for f in files]
+    # One upload at a time per user from the quota check to the commit, so that two uploads
+    # racing cannot both fit in the same free space (a row lock on PostgreSQL; SQLite has
+    # no row locks, and a single writer anyway).
+    await session.execute(select(User.id).where(User.id == user.id).with_for_update())
     quota = await storage_quota_bytes(session, user.id, settings)
     used = await storage_used_bytes(session, user.id)
     incoming = sum(len(u.data) for u in uploads)

@@ -35,6 +35,8 @@ async def test_the_whole_record_as_a_valid_bundle(
         ("treatments", {"drug_id": drug["items"][0]["id"], "dosage": "5 mg",
                         "frequency": "1/j", "since": "2016-01-01"}),
         ("treatments", {"name": "Kinkeliba"}),
+        ("attending-doctors", {"new": {"first_name": "Jean", "last_name": "Mbarga",
+                                       "specialty": "cardiologie", "phone": "+237690000000"}}),
     ]:
         assert (await client.post(f"{base}/{path}", headers=h, json=body)).status_code == 201
     for body in [
@@ -60,13 +62,16 @@ async def test_the_whole_record_as_a_valid_bundle(
         by_type.setdefault(resource["resourceType"], []).append(resource)
     assert {k: len(v) for k, v in by_type.items()} == {
         "Patient": 1, "Condition": 2, "AllergyIntolerance": 3, "MedicationStatement": 2,
-        "Observation": 7, "DocumentReference": 1}
+        "Observation": 7, "DocumentReference": 1, "Practitioner": 1}
     patient_resource = by_type["Patient"][0]
     assert patient_resource["gender"] == "female" and patient_resource["birthDate"] == "1980-04-02"
     patient_ref = next(e["fullUrl"] for e in data["entry"]
                        if e["resource"]["resourceType"] == "Patient")
     assert all(r.get("subject", r.get("patient", {})).get("reference") == patient_ref
-               for r in resources if r["resourceType"] != "Patient")
+               for r in resources if r["resourceType"] not in ("Patient", "Practitioner"))
+    practitioner_ref = next(e["fullUrl"] for e in data["entry"]
+                            if e["resource"]["resourceType"] == "Practitioner")
+    assert patient_resource["generalPractitioner"][0]["reference"] == practitioner_ref
 
     loinc = {o["code"]["coding"][0]["code"]: o for o in by_type["Observation"]}
     assert set(loinc) == {"85354-9", "8867-4", "8310-5", "29463-7", "8302-2", "59408-5",

@@ -180,3 +180,43 @@ def test_filenames_lose_control_characters() -> None:
     assert safe_filename("a\x00b\nc\x7f.pdf", "application/pdf") == "a_b_c_.pdf"
     assert safe_filename("x" * 300 + ".pdf", "application/pdf") == "x" * 196 + ".pdf"
     assert safe_filename(None, "image/png") == "document.png"
+
+
+async def test_an_upload_retried_with_its_idempotency_key_stores_once(
+    client: httpx.AsyncClient, patient: TestUser, sessions: SessionMaker, settings: Settings
+) -> None:
+    # The same bytes sent again (the middleware hashes the raw body, boundary included).
+    headers = {**patient.headers, "Idempotency-Key": "upload-1",
+               "Content-Type": "multipart/form-data; boundary=esame-test-boundary"}
+    files = [("files", ("a.pdf", PDF, "application/pdf"))]
+    first = await client.post("/api/v1/me/documents", headers=headers, data={"type": "other"},
+                              files=files)
+    again = await client.post("/api/v1/me/documents", headers=headers, data={"type": "other"},
+                              files=files)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert await document_count(sessions) == 1 and len(stored_files(settings)) == 1
+
+
+async def test_the_openapi_schema_publishes_the_record(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in ("/api/v1/me/record", "/api/v1/me/documents", "/api/v1/drugs",
+                 "/api/v1/documents/{document_id}/content", "/api/v1/me/vitals",
+                 "/api/v1/me/record/fhir", "/api/v1/doctor/shared-documents"):
+        assert path in paths, path
+
+
+async def test_racing_uploads_cannot_both_fill_the_same_free_space(
+    app: FastAPI, client: httpx.AsyncClient, patient: TestUser, sessions: SessionMaker,
+    settings: Settings, database_url: str,
+) -> None:
+    import asyncio
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks serialise uploads on PostgreSQL only")
+    app.state.settings = settings.model_copy(update={"limits": settings.limits.model_copy(
+        update={"storage_default_quota_bytes": len(PDF) * 3})})
+    results = await asyncio.gather(*(upload(client, patient, (f"{i}.pdf", PDF))
+                                     for i in range(6)))
+    assert sorted(r.status_code for r in results) == [201] * 3 + [413] * 3
+    assert await document_count(sessions) == 3
