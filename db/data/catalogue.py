@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import TableClause, delete, insert
 from sqlalchemy.engine import Connection
 
 from db.models.drugs import DrugProduct, DrugToken
@@ -80,13 +80,21 @@ def catalogue_rows(path: Path = CATALOGUE) -> tuple[list[dict[str, Any]], list[d
     return drugs, tokens
 
 
-def load_catalogue(connection: Connection, path: Path = CATALOGUE) -> int:
-    """Replace the catalogue; returns the number of products."""
+def load_catalogue(
+    connection: Connection,
+    drugs_table: TableClause | None = None,
+    tokens_table: TableClause | None = None,
+    path: Path = CATALOGUE,
+) -> int:
+    """Replace the catalogue; returns the number of products. A migration passes the
+    tables as they are at its revision, so later model changes do not break it."""
+    drugs_t: Any = drugs_table if drugs_table is not None else DrugProduct.__table__
+    tokens_t: Any = tokens_table if tokens_table is not None else DrugToken.__table__
     drugs, tokens = catalogue_rows(path)
-    connection.execute(delete(DrugToken))
-    connection.execute(delete(DrugProduct))
+    connection.execute(delete(tokens_t))
+    connection.execute(delete(drugs_t))
     for start in range(0, len(drugs), 5000):
-        connection.execute(insert(DrugProduct), drugs[start:start + 5000])
+        connection.execute(insert(drugs_t), drugs[start:start + 5000])
     for start in range(0, len(tokens), 10000):
-        connection.execute(insert(DrugToken), tokens[start:start + 10000])
+        connection.execute(insert(tokens_t), tokens[start:start + 10000])
     return len(drugs)

@@ -170,7 +170,14 @@ def upgrade() -> None:
 
     # The drug catalogue (BDPM, ANSM) shipped in db/data/drug_catalogue.tsv.gz.
     bind = op.get_bind()
-    load_catalogue(bind)
+    drugs = sa.table(
+        "drugs", sa.column("id"), sa.column("name"), sa.column("form"),
+        sa.column("strength"), sa.column("routes"), sa.column("substances"),
+        sa.column("commercialised", sa.Boolean()), sa.column("holder"),
+    )
+    tokens = sa.table("drug_tokens", sa.column("token"), sa.column("drug_id"),
+                      sa.column("rank"))
+    load_catalogue(bind, drugs, tokens)
     if bind.dialect.name == "postgresql":
         op.execute("ANALYZE drugs")
         op.execute("ANALYZE drug_tokens")
