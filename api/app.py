@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
-from api.routers import auth, dev, health
+from api.routers import audit, auth, dev, documents, drugs, health, record, vitals
 from core.settings import Settings, get_settings
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 
@@ -50,6 +50,11 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(record.router)
+    app.include_router(documents.router)
+    app.include_router(drugs.router)
+    app.include_router(vitals.router)
+    app.include_router(audit.router)
     if settings.is_dev:
         app.include_router(dev.router)
     return app
