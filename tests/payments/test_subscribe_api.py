@@ -1,0 +1,102 @@
+"""End to end through the API with the sandbox provider: subscribe, pay or fail, invoices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.ids import payment_workflow_id
+from domain.payments import PaymentResult
+from tests.payments.support import checkout, eventually, paying_patient, payment_fields
+
+pytestmark = pytest.mark.db
+
+
+async def _settled(temporal_env: WorkflowEnvironment, payment_id: str) -> str:
+    handle = temporal_env.client.get_workflow_handle(payment_workflow_id(payment_id),
+                                                     result_type=PaymentResult)
+    result = await handle.result()
+    return result.status.value
+
+
+async def test_subscribe_and_pay(api: httpx.AsyncClient, worker, sessions, e2e_settings,
+                                 temporal_env) -> None:
+    user, address = await paying_patient(sessions, e2e_settings, api)
+    plans = (await api.get("/api/v1/plans", headers=user.headers)).json()["items"]
+    confort = next(p for p in plans if p["code"] == "confort")
+    assert confort["price"] == {"amount": 5000, "currency": "XAF"}
+
+    created = await api.post("/api/v1/me/subscriptions", headers=user.headers,
+                             json={"plan_id": confort["id"], **payment_fields(address)})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["status"] == "pending_payment"
+    payment = body["payment"]
+    assert payment["status"] == "pending" and payment["provider"] == "sandbox"
+    assert payment["method"] == "card" and payment["amount"] == confort["price"]
+    assert payment["checkout_url"].endswith(f"/sandbox/checkout/{payment['id']}")
+    pending = (await api.get("/api/v1/me/subscription", headers=user.headers)).json()
+    assert pending["status"] == "pending_payment"
+
+    await checkout(api, payment, "succeed")
+    assert await _settled(temporal_env, payment["id"]) == "succeeded"
+
+    async def active() -> dict | None:
+        found = (await api.get("/api/v1/me/subscription", headers=user.headers)).json()
+        return found if found["status"] == "active" else None
+
+    subscription = await eventually(active)
+    assert subscription["auto_renew"] is True
+    assert subscription["plan"]["code"] == "confort"
+    end = datetime.fromisoformat(subscription["current_period_end"])
+    assert (end - datetime.now(UTC)).days in (29, 30)
+
+    async def activation_sms() -> list | None:
+        items = (await api.get("/dev/outbox", params={"to": "+237670000123"})).json()["items"]
+        return [m for m in items if m["template"] == "subscription_activated"] or None
+
+    await eventually(activation_sms)
+    entitlements = (await api.get("/api/v1/me/entitlements", headers=user.headers)).json()
+    assert entitlements["plan"] == "confort" and entitlements["teleconsultation"] is True
+    # The plan's 30 SMS of the period, less the activation SMS just sent.
+    assert entitlements["sms_remaining"] == 29
+    assert entitlements["storage_quota_bytes"] == 20 * 1024**3
+
+    paid = (await api.get(f"/api/v1/payments/{payment['id']}", headers=user.headers)).json()
+    assert paid["status"] == "succeeded"
+    invoices = (await api.get("/api/v1/me/invoices", headers=user.headers)).json()
+    assert len(invoices["items"]) == 1 and invoices["next_cursor"] is None
+    invoice = invoices["items"][0]
+    assert invoice["payment_id"] == payment["id"] and invoice["status"] == "paid"
+    assert invoice["total"] == {"amount": 5000, "currency": "XAF"}
+    assert invoice["number"].startswith(f"ES-{datetime.now(UTC).year}-")
+    assert invoice["lines"][0]["total"] == invoice["total"]
+
+    again = await api.post("/api/v1/me/subscriptions", headers=user.headers,
+                           json={"plan_id": confort["id"], **payment_fields(address)})
+    assert again.status_code == 409
+
+
+async def test_subscribe_and_fail(api, worker, sessions, e2e_settings, temporal_env) -> None:
+    user, address = await paying_patient(sessions, e2e_settings, api, currency="EUR")
+    created = await api.post("/api/v1/me/subscriptions", headers=user.headers,
+                             json={"plan_id": "plan-essentiel", **payment_fields(address)})
+    assert created.status_code == 201, created.text
+    payment = created.json()["payment"]
+    assert payment["amount"] == {"amount": 300, "currency": "EUR"}
+
+    await checkout(api, payment, "fail")
+    assert await _settled(temporal_env, payment["id"]) == "failed"
+    subscription_id = created.json()["subscription_id"]
+    await temporal_env.client.get_workflow_handle(f"subscription-{subscription_id}").result()
+
+    subscription = (await api.get("/api/v1/me/subscription", headers=user.headers)).json()
+    assert subscription["status"] == "expired"
+    entitlements = (await api.get("/api/v1/me/entitlements", headers=user.headers)).json()
+    assert entitlements["plan"] == "free" and entitlements["teleconsultation"] is False
+    assert (await api.get("/api/v1/me/invoices", headers=user.headers)).json()["items"] == []
+    failed = (await api.get(f"/api/v1/payments/{payment['id']}", headers=user.headers)).json()
+    assert failed["status"] == "failed"
