@@ -53,9 +53,9 @@ def signed_webhook(settings: Settings, payment_id: str, status: str,
                   "content-type": "application/json"}
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 20) -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 20) -> T:
     """Wait for an activity's effect in the read model (not for a workflow timer)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = await check()
         if value:
