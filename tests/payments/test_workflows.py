@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -219,19 +220,18 @@ async def test_renewals_over_several_periods(time_skipping_env, ts_worker, sessi
     for period in (1, 2, 3):
         await env.sleep(27 * DAY + timedelta(hours=1))
         reminders = await eventually(
-            lambda p=period: _at_least(_messages(sessions, user.email, "renewal_reminder"), p))
+            partial(_at_least, sessions, user.email, "renewal_reminder", period))
         assert "renews on" in reminders[-1].body
         await env.sleep(3 * DAY)
         renewal = await eventually(lambda: _pending_payment(sessions, user.id))
         assert renewal.amount == 2000
         links = await eventually(
-            lambda p=period: _at_least(_messages(sessions, user.email, "renewal_payment_link"),
-                                       p))
-        assert renewal.checkout_url in links[-1].body
+            partial(_at_least, sessions, user.email, "renewal_payment_link", period))
+        assert renewal.checkout_url and renewal.checkout_url in links[-1].body
         assert await _status(sessions, subscription_id, "past_due") is not None
         await _pay(env.client, sessions, renewal.id)
-        row = await eventually(lambda p=period: _status(sessions, subscription_id, "active",
-                                                        p + 1))
+        row = await eventually(partial(_status, sessions, subscription_id, "active",
+                                       period + 1))
         assert row.current_period_end == start_end + timedelta(days=30 * period)
 
     async with sessions() as session:
@@ -245,8 +245,9 @@ async def test_renewals_over_several_periods(time_skipping_env, ts_worker, sessi
     await handle.terminate("test over")  # leave no timers to the next test's clock
 
 
-async def _at_least(found: object, n: int) -> list[Message] | None:
-    messages = await found  # type: ignore[misc]
+async def _at_least(sessions: SessionMaker, to: str, template: str,
+                    n: int) -> list[Message] | None:
+    messages = await _messages(sessions, to, template)
     return messages if len(messages) >= n else None
 
 
