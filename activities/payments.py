@@ -39,7 +39,7 @@ def payment_view(row: Payment) -> PaymentView:
         provider=ProviderName(row.provider),
         amount=Money(amount=row.amount, currency=row.currency),
         checkout_url=row.checkout_url, instructions=row.instructions,
-        created_at=row.created_at, settled_at=row.settled_at,
+        client_secret=row.client_secret, created_at=row.created_at, settled_at=row.settled_at,
     )
 
 
@@ -90,6 +90,7 @@ class PaymentActivities:
             row.provider_reference = created.provider_reference
             row.checkout_url = created.checkout_url
             row.instructions = created.instructions
+            row.client_secret = created.client_secret
             return CreatedAtProvider(view=payment_view(row),
                                      provider_reference=created.provider_reference)
 

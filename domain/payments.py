@@ -91,6 +91,8 @@ class PaymentView(BaseModel):
     amount: Money
     checkout_url: str | None = None
     instructions: str | None = None
+    client_secret: str | None = Field(
+        default=None, description="Stripe: confirm the PaymentIntent with Stripe.js.")
     created_at: datetime | None = None
     settled_at: datetime | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -38,6 +39,7 @@ from workflows.payment import PaymentWorkflow
 ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+CHECKOUT_WAIT = timedelta(seconds=20)
 
 
 @workflow.defn
@@ -114,12 +116,22 @@ class PurchaseWorkflow:
 
     @workflow.update(name="checkout")
     async def checkout(self) -> PurchaseCreated:
-        await workflow.wait_condition(lambda: self._payment is not None or self._creation_failed)
+        await self._wait_for_checkout(lambda: self._payment is not None or self._creation_failed)
         if self._payment is None:
             raise ApplicationError("the payment provider refused this payment",
                                    type=BusinessError.payment_declined.value,
                                    non_retryable=True)
         return PurchaseCreated(purchase_id=self._current.purchase_id, payment=self._payment)
+
+    async def _wait_for_checkout(self, ready: Callable[[], bool]) -> None:
+        # The API is waiting on this answer: past a bound, the provider is not answering
+        # (the payment keeps trying in the background and the payer can look it up later).
+        try:
+            await workflow.wait_condition(ready, timeout=CHECKOUT_WAIT)
+        except TimeoutError:
+            raise ApplicationError(
+                "The payment provider is not answering; try again in a moment.",
+                type=BusinessError.conflict.value, non_retryable=True) from None
 
     @workflow.query(name="state")
     def state(self) -> PurchaseState:

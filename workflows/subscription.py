@@ -10,6 +10,7 @@ effect at the next period. A renewed period continues as new, so the history sta
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -52,6 +53,7 @@ from workflows.payment import PaymentWorkflow
 ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+CHECKOUT_WAIT = timedelta(seconds=20)
 
 
 @workflow.defn
@@ -252,8 +254,8 @@ class SubscriptionWorkflow:
     @workflow.update(name="checkout")
     async def checkout(self) -> SubscriptionCreated:
         """The first payment as soon as it exists at the provider (for the API's answer)."""
-        await workflow.wait_condition(
-            lambda: self._first_payment is not None or self._first_payment_failed)
+        await self._wait_for_checkout(lambda: self._first_payment is not None
+                                      or self._first_payment_failed)
         if self._first_payment is None:
             raise ApplicationError("the payment provider refused this payment",
                                    type=BusinessError.payment_declined.value,
@@ -291,6 +293,16 @@ class SubscriptionWorkflow:
         if self._status is not SubscriptionStatus.active:
             raise ApplicationError("only an active, renewing subscription can change plan",
                                    type=BusinessError.conflict.value, non_retryable=True)
+
+    async def _wait_for_checkout(self, ready: Callable[[], bool]) -> None:
+        # The API is waiting on this answer: past a bound, the provider is not answering
+        # (the payment keeps trying in the background and the payer can look it up later).
+        try:
+            await workflow.wait_condition(ready, timeout=CHECKOUT_WAIT)
+        except TimeoutError:
+            raise ApplicationError(
+                "The payment provider is not answering; try again in a moment.",
+                type=BusinessError.conflict.value, non_retryable=True) from None
 
     @workflow.query(name="state")
     def state(self) -> SubscriptionState:

@@ -138,7 +138,7 @@ def _payment(row: PaymentRow) -> PaymentView:
         provider=ProviderName(row.provider),
         amount=Money(amount=row.amount, currency=row.currency),
         checkout_url=row.checkout_url, instructions=row.instructions,
-        created_at=row.created_at, settled_at=row.settled_at,
+        client_secret=row.client_secret, created_at=row.created_at, settled_at=row.settled_at,
     )
 
 

@@ -44,6 +44,8 @@ class Payment(Base):
     provider_reference: Mapped[str | None] = mapped_column(String(200), index=True)
     checkout_url: Mapped[str | None] = mapped_column(String(1000))
     instructions: Mapped[str | None] = mapped_column(String(500))
+    # Stripe: what Stripe.js confirms the PaymentIntent with (meant for the payer's browser).
+    client_secret: Mapped[str | None] = mapped_column(String(300))
     failure_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = created_at_column()
     settled_at: Mapped[datetime | None] = mapped_column()

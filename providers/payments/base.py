@@ -30,6 +30,7 @@ class ChargeCreated(BaseModel):
     status: PaymentStatus = PaymentStatus.pending
     checkout_url: str | None = None
     instructions: str | None = None
+    client_secret: str | None = None
 
 
 class ChargeStatus(BaseModel):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
+import uvicorn
 from sqlalchemy import func, select
+from temporalio.client import Client
 
+from api.app import create_app
 from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import Invoice, Payment, SandboxCharge
@@ -79,3 +84,30 @@ async def payment_row(sessions: SessionMaker, payment_id: str) -> Payment | None
 async def charges_and_invoices(sessions: SessionMaker, payment_id: str) -> tuple[int, int]:
     return (await count(sessions, SandboxCharge, SandboxCharge.payment_id == payment_id),
             await count(sessions, Invoice, Invoice.payment_id == payment_id))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def served_api(settings: Settings, sessions: SessionMaker,
+                     temporal: Client, port: int) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over real HTTP, for peers that call it back (webhooks)."""
+    app = create_app(settings, sessions=sessions, temporal=temporal)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=1))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no started event)
+        await asyncio.sleep(0.05)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            yield client
+    finally:
+        server.should_exit = True
+        server.force_exit = True  # do not wait for a peer's idle keep-alive connection
+        await serving

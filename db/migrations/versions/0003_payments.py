@@ -162,6 +162,7 @@ def upgrade() -> None:
     sa.Column('provider_reference', sa.String(length=200), nullable=True),
     sa.Column('checkout_url', sa.String(length=1000), nullable=True),
     sa.Column('instructions', sa.String(length=500), nullable=True),
+    sa.Column('client_secret', sa.String(length=300), nullable=True),
     sa.Column('failure_reason', sa.String(length=300), nullable=True),
     sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('settled_at', db.base.UTCDateTime(timezone=True), nullable=True),
