@@ -34,11 +34,12 @@ class WebhookAck(BaseModel):
 async def process_webhook(
     provider_name: ProviderName, headers: Mapping[str, str], body: bytes,
     session: AsyncSession, temporal: Client, providers: PaymentProviders,
+    query: Mapping[str, str] | None = None,
 ) -> WebhookAck:
     if provider_name not in providers:
         raise Problem(404, f"The {provider_name.value} provider is not configured.")
     try:
-        event = await providers.get(provider_name).parse_webhook(headers, body)
+        event = await providers.get(provider_name).parse_webhook(headers, body, query or {})
     except InvalidWebhook as err:
         raise Problem(400, f"Webhook rejected: {err}") from err
 
@@ -78,10 +79,13 @@ async def process_webhook(
 
 @router.post("/{provider}", response_model=WebhookAck,
              responses={400: {"description": "Bad signature"}})
+# MTN MoMo calls back with PUT as well as POST.
+@router.put("/{provider}", response_model=WebhookAck, include_in_schema=False)
 async def receive_webhook(
     provider: ProviderName, request: Request, session: SessionDep, temporal: TemporalClient,
     providers: PaymentProvidersDep,
 ) -> WebhookAck:
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
-    return await process_webhook(provider, headers, body, session, temporal, providers)
+    return await process_webhook(provider, headers, body, session, temporal, providers,
+                                 dict(request.query_params))

@@ -65,7 +65,8 @@ class PaymentProvider(Protocol):
     async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
                      idempotency_key: str) -> str | None: ...
 
-    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent: ...
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
+                            query: Mapping[str, str]) -> WebhookEvent: ...
 
 
 def configured_providers(settings: PaymentSettings) -> set[ProviderName]:

@@ -108,7 +108,8 @@ class SandboxProvider:
     def signature(self, body: bytes) -> str:
         return sign(self._secret, body)
 
-    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
+                            query: Mapping[str, str]) -> WebhookEvent:
         header = headers.get(SIGNATURE_HEADER, "")
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
         try:

@@ -90,7 +90,8 @@ class StripeProvider:
             raise ProviderError(f"Stripe refused the refund: {err}") from err
         return str(refund.id)
 
-    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
+                            query: Mapping[str, str]) -> WebhookEvent:
         if not self._webhook_secret:
             raise InvalidWebhook("no Stripe webhook secret configured")
         try:
