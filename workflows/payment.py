@@ -52,6 +52,7 @@ class PaymentWorkflow:
         self._reported: PaymentStatus | None = None
         self._status = PaymentStatus.pending
         self._refund: RefundRequest | None = None
+        self._check_now = False
         self._result: PaymentResult | None = None
 
     @workflow.run
@@ -96,16 +97,22 @@ class PaymentWorkflow:
                 last = await self._check(payment)
                 return last if last in FINAL_STATUSES else PaymentStatus.expired
             try:
-                await workflow.wait_condition(lambda: self._reported is not None,
-                                              timeout=min(interval, remaining))
+                await workflow.wait_condition(
+                    lambda: self._reported is not None or self._check_now,
+                    timeout=min(interval, remaining))
             except TimeoutError:
                 found = await self._check(payment)
                 if found in FINAL_STATUSES:
                     return found
                 interval = next_poll_interval(interval, timings.poll_max)
                 continue
-            assert self._reported is not None
-            return self._reported
+            if self._reported is not None:
+                return self._reported
+            # A non-final event (e.g. PayPal's "approved"): ask the provider now.
+            self._check_now = False
+            found = await self._check(payment)
+            if found in FINAL_STATUSES:
+                return found
 
     async def _check(self, payment: PaymentInput) -> PaymentStatus:
         found = await workflow.execute_activity(
@@ -137,6 +144,8 @@ class PaymentWorkflow:
         if self._reported is None and event.status in (PaymentStatus.succeeded,
                                                        PaymentStatus.failed):
             self._reported = event.status
+        elif event.status is PaymentStatus.pending:
+            self._check_now = True
 
     @workflow.update(name="refund")
     async def refund(self, request: RefundRequest) -> RefundResult:

@@ -61,7 +61,8 @@ async def process_webhook(
         await session.rollback()
         return WebhookAck(status="duplicate", event_id=event.event_id)
 
-    if event.status in (PaymentStatus.succeeded, PaymentStatus.failed):
+    if event.status in (PaymentStatus.succeeded, PaymentStatus.failed,
+                        PaymentStatus.pending):
         try:
             await temporal.get_workflow_handle(payment_workflow_id(payment_id)).signal(
                 "provider_event",

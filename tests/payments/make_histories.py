@@ -90,6 +90,19 @@ async def _pending(sessions, user_id: str) -> str:  # type: ignore[no-untyped-de
     raise RuntimeError("no pending payment")
 
 
+async def _invoiced(sessions, payment_id: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from db.models import Invoice
+
+    for _ in range(400):
+        async with sessions() as session:
+            if await session.scalar(select(Invoice.id).where(Invoice.payment_id == payment_id)):
+                return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("no invoice")
+
+
 async def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="esame-histories-"))
     url = f"sqlite+aiosqlite:///{folder}/h.sqlite"
@@ -125,7 +138,8 @@ async def main() -> None:
         async with build_worker(client, WorkerDeps.from_settings(settings, sessions)):
             tq = settings.temporal.task_queue
             expired = payment()
-            handle = await client.start_workflow(PaymentWorkflow.run, expired, task_queue=tq,
+            handle: WorkflowHandle = await client.start_workflow(
+                PaymentWorkflow.run, expired, task_queue=tq,
                                                  id=payment_workflow_id(expired.payment_id))
             await handle.result()
             await _save(handle, "payment_expired")
@@ -135,9 +149,7 @@ async def main() -> None:
                                                  id=payment_workflow_id(refunded.payment_id))
             await _pending(sessions, user.id)
             await _succeed(client, ledger, refunded.payment_id)
-            while (await ledger.get(refunded.payment_id)) is None:
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(1)
+            await _invoiced(sessions, refunded.payment_id)
             await handle.execute_update("refund", RefundRequest(), result_type=RefundResult)
             await handle.result()
             await _save(handle, "payment_succeeded_then_refunded")
@@ -164,7 +176,8 @@ async def main() -> None:
                         "subscription_paid_reminded_renewed")
             await handle.execute_update("cancel", result_type=dict)
             await handle.result()
-            await _save(client.get_workflow_handle(handle.id), "subscription_second_period_canceled")
+            await _save(client.get_workflow_handle(handle.id),
+                        "subscription_second_period_canceled")
 
             lines, total = purchase_lines(1, 50, Money(amount=2500, currency="XAF"), 2,
                                           Money(amount=500, currency="XAF"))

@@ -28,6 +28,6 @@ def test_every_workflow_has_a_history() -> None:
 async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=[PaymentWorkflow, SubscriptionWorkflow, PurchaseWorkflow],
                         data_converter=pydantic_data_converter)
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
