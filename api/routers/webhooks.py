@@ -38,8 +38,13 @@ async def process_webhook(
 ) -> WebhookAck:
     if provider_name not in providers:
         raise Problem(404, f"The {provider_name.value} provider is not configured.")
+    async def stored_reference(payment_id: str) -> str | None:
+        return await session.scalar(select(Payment.provider_reference).where(
+            Payment.id == payment_id, Payment.provider == provider_name.value))
+
     try:
-        event = await providers.get(provider_name).parse_webhook(headers, body, query or {})
+        event = await providers.get(provider_name).parse_webhook(headers, body, query or {},
+                                                                 stored_reference)
     except InvalidWebhook as err:
         raise Problem(400, f"Webhook rejected: {err}") from err
 

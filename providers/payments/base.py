@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -47,6 +47,11 @@ class WebhookEvent(BaseModel):
     provider_reference: str | None = None
 
 
+# The provider reference we stored for a payment id (for notifications that carry only a
+# token to compare with what the provider gave at creation, as Orange Money's).
+ReferenceLookup = Callable[[str], Awaitable[str | None]]
+
+
 class InvalidWebhook(Exception):
     """Bad or missing signature, or a body that is not the provider's."""
 
@@ -66,7 +71,8 @@ class PaymentProvider(Protocol):
                      idempotency_key: str) -> str | None: ...
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
-                            query: Mapping[str, str]) -> WebhookEvent: ...
+                            query: Mapping[str, str],
+                            lookup: ReferenceLookup | None = None) -> WebhookEvent: ...
 
 
 def configured_providers(settings: PaymentSettings) -> set[ProviderName]:

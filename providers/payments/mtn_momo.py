@@ -27,6 +27,7 @@ from providers.payments.base import (
     ChargeStatus,
     InvalidWebhook,
     ProviderError,
+    ReferenceLookup,
     WebhookEvent,
 )
 
@@ -130,7 +131,8 @@ class MtnMomoProvider:
         raise ProviderError("MTN MoMo refunds are made by a disbursement (not supported yet)")
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
-                            query: Mapping[str, str]) -> WebhookEvent:
+                            query: Mapping[str, str],
+                            lookup: ReferenceLookup | None = None) -> WebhookEvent:
         reference = query.get("ref", "")
         if not reference or not hmac.compare_digest(self._sign(reference),
                                                     query.get("sig", "")):

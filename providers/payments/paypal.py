@@ -20,6 +20,7 @@ from providers.payments.base import (
     ChargeStatus,
     InvalidWebhook,
     ProviderError,
+    ReferenceLookup,
     WebhookEvent,
 )
 
@@ -140,7 +141,8 @@ class PayPalProvider:
         return str(response.json()["id"])
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
-                            query: Mapping[str, str]) -> WebhookEvent:
+                            query: Mapping[str, str],
+                            lookup: ReferenceLookup | None = None) -> WebhookEvent:
         if not self._settings.paypal_webhook_id:
             raise InvalidWebhook("no PayPal webhook id configured")
         signature = {key: headers.get(header) for key, header in _SIGNATURE_HEADERS.items()}

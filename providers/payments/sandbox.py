@@ -23,6 +23,7 @@ from providers.payments.base import (
     ChargeStatus,
     InvalidWebhook,
     ProviderError,
+    ReferenceLookup,
     WebhookEvent,
 )
 
@@ -109,7 +110,8 @@ class SandboxProvider:
         return sign(self._secret, body)
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
-                            query: Mapping[str, str]) -> WebhookEvent:
+                            query: Mapping[str, str],
+                            lookup: ReferenceLookup | None = None) -> WebhookEvent:
         header = headers.get(SIGNATURE_HEADER, "")
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
         try:

@@ -18,6 +18,7 @@ from providers.payments.base import (
     ChargeStatus,
     InvalidWebhook,
     ProviderError,
+    ReferenceLookup,
     WebhookEvent,
 )
 
@@ -91,7 +92,8 @@ class StripeProvider:
         return str(refund.id)
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
-                            query: Mapping[str, str]) -> WebhookEvent:
+                            query: Mapping[str, str],
+                            lookup: ReferenceLookup | None = None) -> WebhookEvent:
         if not self._webhook_secret:
             raise InvalidWebhook("no Stripe webhook secret configured")
         try:
