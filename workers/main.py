@@ -22,6 +22,9 @@ from db.queries.sandbox import DbSandboxLedger
 from providers.email import EmailSender, build_email_sender
 from providers.payments import PaymentProviders, build_payment_providers
 from providers.sms import SmsSender, build_sms_sender
+from workflows.payment import PaymentWorkflow
+from workflows.purchase import PurchaseWorkflow
+from workflows.subscription import SubscriptionWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +52,6 @@ class WorkerDeps:
 
 
 def workflows() -> list[type]:
-    from workflows.payment import PaymentWorkflow
-    from workflows.purchase import PurchaseWorkflow
-    from workflows.subscription import SubscriptionWorkflow
-
     return [PaymentWorkflow, SubscriptionWorkflow, PurchaseWorkflow]
 
 
