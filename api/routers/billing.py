@@ -277,8 +277,7 @@ async def cancel_subscription(
         await handle.execute_update("cancel", result_type=CancelResult)
     except Exception as err:
         raise problem_from_temporal(err, closed_detail="This subscription is over.") from err
-    session.expire_all()
-    row = await _my_subscription(session, user)
+    await session.refresh(row)  # written by the workflow's activity meanwhile
     return await _subscription_view(session, row, user.currency or "XAF")
 
 
@@ -296,8 +295,7 @@ async def change_plan(
                                     result_type=PlanChangeResult)
     except Exception as err:
         raise problem_from_temporal(err, closed_detail="This subscription is over.") from err
-    session.expire_all()
-    row = await _my_subscription(session, user)
+    await session.refresh(row)
     return await _subscription_view(session, row, user.currency or "XAF")
 
 

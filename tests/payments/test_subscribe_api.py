@@ -100,3 +100,38 @@ async def test_subscribe_and_fail(api, worker, sessions, e2e_settings, temporal_
     assert (await api.get("/api/v1/me/invoices", headers=user.headers)).json()["items"] == []
     failed = (await api.get(f"/api/v1/payments/{payment['id']}", headers=user.headers)).json()
     assert failed["status"] == "failed"
+
+
+async def test_cancel_and_plan_change_through_the_api(api, worker, sessions, e2e_settings,
+                                                      temporal_env) -> None:
+    user, address = await paying_patient(sessions, e2e_settings, api, phone=None)
+    created = await api.post("/api/v1/me/subscriptions", headers=user.headers,
+                             json={"plan_id": "plan-essentiel", **payment_fields(address)})
+    payment = created.json()["payment"]
+    await checkout(api, payment, "succeed")
+    assert await _settled(temporal_env, payment["id"]) == "succeeded"
+
+    async def active() -> dict | None:
+        found = (await api.get("/api/v1/me/subscription", headers=user.headers)).json()
+        return found if found["status"] == "active" else None
+
+    await eventually(active)
+    changed = await api.post("/api/v1/me/subscription/plan", headers=user.headers,
+                             json={"plan_id": "plan-famille"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["plan"]["code"] == "essentiel"
+    assert changed.json()["next_plan"]["code"] == "famille"
+
+    canceled = await api.post("/api/v1/me/subscription/cancel", headers=user.headers)
+    assert canceled.status_code == 200, canceled.text
+    assert canceled.json()["status"] == "canceled" and canceled.json()["auto_renew"] is False
+    again = await api.post("/api/v1/me/subscription/cancel", headers=user.headers)
+    assert again.status_code == 409
+    late_change = await api.post("/api/v1/me/subscription/plan", headers=user.headers,
+                                 json={"plan_id": "plan-confort"})
+    assert late_change.status_code == 409
+    # Canceled is not over: the plan applies until the end of the period paid for.
+    entitlements = (await api.get("/api/v1/me/entitlements", headers=user.headers)).json()
+    assert entitlements["plan"] == "essentiel"
+    await temporal_env.client.get_workflow_handle(
+        f"subscription-{created.json()['subscription_id']}").terminate("test over")
