@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import BusinessError
 from domain.payments import (
@@ -57,10 +57,18 @@ class PaymentWorkflow:
 
     @workflow.run
     async def run(self, payment: PaymentInput) -> PaymentResult:
-        created = await workflow.execute_activity(
-            "create_payment", CreateAtProvider(payment=payment), result_type=CreatedAtProvider,
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PROVIDER_RETRY,
-        )
+        try:
+            created = await workflow.execute_activity(
+                "create_payment", CreateAtProvider(payment=payment),
+                result_type=CreatedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
+        except ActivityError:
+            # The provider refused it outright (declined, unknown payer): nothing to wait for.
+            await self._record(payment.payment_id, PaymentStatus.failed)
+            self._result = PaymentResult(payment_id=payment.payment_id,
+                                         status=PaymentStatus.failed)
+            return self._result
         self._view = created.view
         if payment.notify_workflow_id:
             await workflow.get_external_workflow_handle(payment.notify_workflow_id).signal(

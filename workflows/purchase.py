@@ -74,8 +74,10 @@ class PurchaseWorkflow:
                     [SearchAttributePair(ESAME_PATIENT_ID, payer.user_id)]),
             )
         except ChildWorkflowError:
-            self._creation_failed = True
             self._result = PaymentResult(payment_id=payment_id, status=PaymentStatus.failed)
+        if self._payment is None:
+            # Refused by the provider before it existed there: the API answers at once.
+            self._creation_failed = True
 
         if self._result.status is PaymentStatus.succeeded:
             await workflow.execute_activity(

@@ -157,12 +157,13 @@ class SubscriptionWorkflow:
     async def _outcome(self, handle: ChildWorkflowHandle[PaymentWorkflow, PaymentResult],
                        payment_id: str) -> PaymentResult:
         try:
-            return await handle
+            result: PaymentResult = await handle
         except ChildWorkflowError:
-            # The provider refused to create the payment: nothing was charged.
-            if self._first_payment is None:
-                self._first_payment_failed = True
-            return PaymentResult(payment_id=payment_id, status=PaymentStatus.failed)
+            result = PaymentResult(payment_id=payment_id, status=PaymentStatus.failed)
+        if payment_id not in self._created and self._first_payment is None:
+            # Refused by the provider before it existed there: the API answers at once.
+            self._first_payment_failed = True
+        return result
 
     async def _remind_before_the_end(self) -> None:
         sub = self._current

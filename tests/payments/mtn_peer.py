@@ -16,6 +16,7 @@ SUBSCRIPTION_KEY = "mtn-sub-key"
 API_USER = "0f6b9a3e-6f1c-4a8e-9d44-3b1f1e2c5a77"
 API_KEY = "mtn-api-key"
 TOKEN = "mtn-access-token"
+UNKNOWN_PAYER = "237670000400"
 
 
 @dataclass
@@ -66,6 +67,10 @@ class MtnPeer:
                                         "message": "Duplicated reference id."}), status=409,
                             content_type="application/json")
         body = request.get_json()
+        if body.get("payer", {}).get("partyId") == UNKNOWN_PAYER:
+            return Response(json.dumps({"code": "PAYER_NOT_FOUND",
+                                        "message": "Payer not found"}), status=400,
+                            content_type="application/json")
         if not (body.get("payer", {}).get("partyIdType") == "MSISDN"
                 and body.get("amount") and body.get("currency")):
             return Response(status=400)

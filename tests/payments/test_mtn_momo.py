@@ -8,9 +8,10 @@ from datetime import timedelta
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 
 from core.settings import Settings
-from db.models import ProviderEvent
+from db.models import Payment, ProviderEvent
 from domain.money import Money
 from domain.payments import PaymentMethod, PaymentStatus
 from providers.payments.base import ChargeRequest
@@ -113,3 +114,17 @@ async def test_a_retried_create_is_the_same_request(mtn, mtn_settings) -> None:
     assert len(mtn.requests) == 1 and mtn.posts == 2
     assert (await provider.status(payment_id, first.provider_reference)).status is (
         PaymentStatus.pending)
+
+
+async def test_a_payer_mtn_does_not_know_is_declined_at_once(mtn_api, mtn, mtn_settings,
+                                                              sessions, temporal_env) -> None:
+    user, address = await paying_patient(sessions, mtn_settings, mtn_api)
+    refused = await mtn_api.post("/api/v1/me/purchases", headers=user.headers, json={
+        "sms_packs": 1, **payment_fields(address, "mobile_money", operator="mtn",
+                                         phone="+237670000400")})
+    assert refused.status_code == 402, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    async with sessions() as session:
+        statuses = list((await session.scalars(
+            select(Payment.status).where(Payment.user_id == user.id))).all())
+    assert statuses == ["failed"]
