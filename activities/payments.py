@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -57,21 +58,9 @@ class PaymentActivities:
 
     @activity.defn(name="create_payment")
     async def create_payment(self, command: CreateAtProvider) -> CreatedAtProvider:
-        """Record the payment as pending and create it at the provider (same key on retry)."""
+        """Create the payment at the provider (the same key on retry, so the same charge),
+        then record it as pending with what the payer needs (one write)."""
         p = command.payment
-        async with self._sessions() as session, session.begin():
-            row = await session.get(Payment, p.payment_id)
-            if row is None:
-                row = Payment(
-                    id=p.payment_id, user_id=p.user_id, status=PaymentStatus.pending.value,
-                    method=p.method.value, provider=p.provider.value,
-                    operator=p.operator.value if p.operator else None, phone=p.phone,
-                    amount=p.amount.amount, currency=p.amount.currency,
-                    description=p.description,
-                    lines=[line.model_dump(mode="json") for line in p.lines],
-                    purpose=p.purpose, billing_address_id=p.billing_address_id,
-                )
-                session.add(row)
         provider = self._providers.get(p.provider)
         try:
             created = await provider.create(ChargeRequest(
@@ -82,17 +71,37 @@ class PaymentActivities:
                 notify_url=f"{self._base}/api/v1/webhooks/{p.provider.value}",
             ))
         except ProviderError as err:
+            async with self._sessions() as session, session.begin():
+                row = await self._row(session, command)
+                row.failure_reason = str(err)[:300]
             raise ApplicationError(str(err), type=BusinessError.payment_declined.value,
                                    non_retryable=True) from err
         async with self._sessions() as session, session.begin():
-            row = await session.get(Payment, p.payment_id)
-            assert row is not None
+            row = await self._row(session, command)
             row.provider_reference = created.provider_reference
             row.checkout_url = created.checkout_url
             row.instructions = created.instructions
             row.client_secret = created.client_secret
+            await session.flush()
             return CreatedAtProvider(view=payment_view(row),
                                      provider_reference=created.provider_reference)
+
+    async def _row(self, session: AsyncSession, command: CreateAtProvider) -> Payment:
+        p = command.payment
+        row = await session.get(Payment, p.payment_id)
+        if row is None:
+            row = Payment(
+                id=p.payment_id, user_id=p.user_id, status=PaymentStatus.pending.value,
+                method=p.method.value, provider=p.provider.value,
+                operator=p.operator.value if p.operator else None, phone=p.phone,
+                amount=p.amount.amount, currency=p.amount.currency,
+                description=p.description,
+                lines=[line.model_dump(mode="json") for line in p.lines],
+                purpose=p.purpose, billing_address_id=p.billing_address_id,
+                created_at=utcnow(),
+            )
+            session.add(row)
+        return row
 
     @activity.defn(name="check_payment_status")
     async def check_payment_status(self, command: CheckAtProvider) -> ProviderStatus:
