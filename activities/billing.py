@@ -15,6 +15,7 @@ from domain.billing import (
     GrantPeriodAllowance,
     PurchaseCredited,
     PurchaseRecorded,
+    PurchaseStatus,
     RecordPurchase,
     RecordSubscription,
     SubscriptionRecorded,
@@ -92,12 +93,12 @@ class BillingActivities:
 
     @activity.defn(name="credit_purchase")
     async def credit_purchase(self, command: CreditPurchase) -> PurchaseCredited:
-        """Raise the balances once per purchase, however often this runs."""
+        """Raise the balances and mark the purchase paid, once, however often this runs."""
         async with self._sessions() as session, session.begin():
             claimed = await session.execute(
                 update(Purchase).where(Purchase.id == command.purchase_id,
                                        Purchase.credited_at.is_(None))
-                .values(credited_at=utcnow()))
+                .values(credited_at=utcnow(), status=PurchaseStatus.paid.value))
             if claimed.rowcount == 0:  # type: ignore[attr-defined]
                 return PurchaseCredited(already_credited=True)
             balance = await _balance(session, command.user_id)

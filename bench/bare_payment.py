@@ -50,7 +50,6 @@ class BarePurchaseWorkflow:
                                               workflow.info().workflow_id,
                                               id=f"bare-payment-{purchase_id}")
         await workflow.execute_activity(bare_step, "credit", start_to_close_timeout=TIMEOUT)
-        await workflow.execute_activity(bare_step, "record", start_to_close_timeout=TIMEOUT)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return "paid"
 

@@ -87,10 +87,12 @@ class PurchaseWorkflow:
                                storage_bytes=purchase.storage_gb * GB),
                 result_type=PurchaseCredited, start_to_close_timeout=ACTIVITY_TIMEOUT,
             )
+            # credit_purchase marks the purchase paid in the same write.
             self._status = PurchaseStatus.paid
+            workflow.upsert_search_attributes([ESAME_STATUS.value_set("purchase_paid")])
         else:
             self._status = PurchaseStatus.failed
-        await self._record(payment_id)
+            await self._record(payment_id)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
 
