@@ -105,7 +105,7 @@ async def served_api(settings: Settings, sessions: SessionMaker,
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no started event)
         await asyncio.sleep(0.05)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             yield client
     finally:
         server.should_exit = True
