@@ -16,6 +16,8 @@ from domain.errors import BusinessError
 from domain.money import Money
 from domain.payments import (
     FINAL_STATUSES,
+    CancelAtProvider,
+    CanceledAtProvider,
     CheckAtProvider,
     CreateAtProvider,
     CreatedAtProvider,
@@ -111,6 +113,14 @@ class PaymentActivities:
         found = await self._providers.get(command.provider).status(command.payment_id,
                                                                   reference)
         return ProviderStatus(status=found.status, provider_reference=found.provider_reference)
+
+    @activity.defn(name="cancel_payment")
+    async def cancel_payment(self, command: CancelAtProvider) -> CanceledAtProvider:
+        async with self._sessions() as session:
+            reference = await session.scalar(
+                select(Payment.provider_reference).where(Payment.id == command.payment_id))
+        await self._providers.get(command.provider).cancel(command.payment_id, reference)
+        return CanceledAtProvider(payment_id=command.payment_id)
 
     @activity.defn(name="record_payment_status")
     async def record_payment_status(self, command: RecordPaymentStatus) -> PaymentRecorded:

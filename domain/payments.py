@@ -188,6 +188,15 @@ class CheckAtProvider(BaseModel):
     provider: ProviderName
 
 
+class CancelAtProvider(BaseModel):
+    payment_id: str
+    provider: ProviderName
+
+
+class CanceledAtProvider(BaseModel):
+    payment_id: str
+
+
 class ProviderStatus(BaseModel):
     status: PaymentStatus
     provider_reference: str | None = None

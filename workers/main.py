@@ -64,7 +64,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     return [
         messaging.send_message,
         payments.create_payment, payments.check_payment_status, payments.record_payment_status,
-        payments.issue_invoice, payments.refund_payment,
+        payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
         billing.record_subscription, billing.grant_period_allowance, billing.record_purchase,
         billing.credit_purchase,
     ]

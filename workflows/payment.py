@@ -17,6 +17,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from domain.errors import BusinessError
 from domain.payments import (
     FINAL_STATUSES,
+    CancelAtProvider,
+    CanceledAtProvider,
     CheckAtProvider,
     CreateAtProvider,
     CreatedAtProvider,
@@ -101,9 +103,18 @@ class PaymentWorkflow:
         while True:
             remaining = deadline - workflow.now()
             if remaining <= timedelta(0):
-                # One last look: the payer may have paid in the final seconds.
+                # Close it at the provider first, then one last look: the payer may have
+                # paid in the final seconds, and no later payment can go through.
+                await workflow.execute_activity(
+                    "cancel_payment",
+                    CancelAtProvider(payment_id=payment.payment_id, provider=payment.provider),
+                    result_type=CanceledAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=PROVIDER_RETRY,
+                )
                 last = await self._check(payment)
-                return last if last in FINAL_STATUSES else PaymentStatus.expired
+                # (a provider may report our own cancel as a failure: it is an expiry)
+                return PaymentStatus.succeeded if last is PaymentStatus.succeeded else (
+                    PaymentStatus.expired)
             try:
                 await workflow.wait_condition(
                     lambda: self._reported is not None or self._check_now,

@@ -70,6 +70,10 @@ class PaymentProvider(Protocol):
     async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
                      idempotency_key: str) -> str | None: ...
 
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        """At our deadline: make the payment impossible to complete, when the provider can."""
+        ...
+
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
                             query: Mapping[str, str],
                             lookup: ReferenceLookup | None = None) -> WebhookEvent: ...

@@ -130,6 +130,10 @@ class MtnMomoProvider:
         # Collections has no refund; MTN refunds go through the Disbursements product.
         raise ProviderError("MTN MoMo refunds are made by a disbursement (not supported yet)")
 
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        # MTN times a request-to-pay out on its side.
+        return None
+
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
                             query: Mapping[str, str],
                             lookup: ReferenceLookup | None = None) -> WebhookEvent:

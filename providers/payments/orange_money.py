@@ -119,6 +119,10 @@ class OrangeMoneyProvider:
         raise ProviderError("Orange Money web payments are refunded by a cash-in "
                             "(not supported yet)")
 
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        # Orange expires an unpaid web payment on its side.
+        return None
+
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
                             query: Mapping[str, str],
                             lookup: ReferenceLookup | None = None) -> WebhookEvent:

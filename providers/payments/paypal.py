@@ -140,6 +140,10 @@ class PayPalProvider:
         response.raise_for_status()
         return str(response.json()["id"])
 
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        # An order never approved simply expires at PayPal.
+        return None
+
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
                             query: Mapping[str, str],
                             lookup: ReferenceLookup | None = None) -> WebhookEvent:

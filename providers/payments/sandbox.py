@@ -50,6 +50,7 @@ _STATUS = {
     "succeeded": PaymentStatus.succeeded,
     "failed": PaymentStatus.failed,
     "refunded": PaymentStatus.refunded,
+    "canceled": PaymentStatus.expired,
 }
 
 
@@ -105,6 +106,9 @@ class SandboxProvider:
             raise ProviderError("only a succeeded sandbox charge can be refunded")
         await self.ledger.settle(payment_id, "refunded")
         return f"sbx_refund_{payment_id}"
+
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        await self.ledger.settle(payment_id, "canceled")
 
     def signature(self, body: bytes) -> str:
         return sign(self._secret, body)

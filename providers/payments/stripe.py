@@ -3,6 +3,7 @@ Stripe.js (client secret), settled by signed webhooks (`Stripe-Signature`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -90,6 +91,16 @@ class StripeProvider:
         except stripe.InvalidRequestError as err:
             raise ProviderError(f"Stripe refused the refund: {err}") from err
         return str(refund.id)
+
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        if provider_reference is None:
+            return
+        intent = await self._client.v1.payment_intents.retrieve_async(provider_reference)
+        if intent.status in ("requires_payment_method", "requires_confirmation",
+                             "requires_action"):
+            # Paid or canceled meanwhile: the check that follows tells which.
+            with contextlib.suppress(stripe.InvalidRequestError):
+                await self._client.v1.payment_intents.cancel_async(provider_reference)
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
                             query: Mapping[str, str],

@@ -171,3 +171,13 @@ async def test_stripe_adapter_status_and_refund(stripe_settings, localstripe) ->
                                       Money(amount=2500, currency="XAF"),
                                       "esame-payment-p2-refund")
     assert refund_id and refund_id.startswith("re_")
+    unpaid = await provider.create(ChargeRequest(
+        payment_id="p3", idempotency_key="esame-payment-p3-create",
+        amount=Money(amount=2500, currency="XAF"), method="card", description="Test",
+        return_url="http://x/return", notify_url="http://x/notify"))
+    await provider.cancel("p3", unpaid.provider_reference)  # our deadline passed
+    intent = await client.v1.payment_intents.retrieve_async(unpaid.provider_reference)
+    assert intent.status == "canceled"
+    await provider.cancel("p2", paid.provider_reference)  # a paid one is left alone
+    assert (await provider.status("p2", paid.provider_reference)).status is (
+        PaymentStatus.succeeded)

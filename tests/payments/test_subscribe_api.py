@@ -8,6 +8,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from db.queries.sandbox import DbSandboxLedger
 from domain.ids import payment_workflow_id
 from domain.payments import PaymentResult
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
@@ -135,3 +136,35 @@ async def test_cancel_and_plan_change_through_the_api(api, worker, sessions, e2e
     assert entitlements["plan"] == "essentiel"
     await temporal_env.client.get_workflow_handle(
         f"subscription-{created.json()['subscription_id']}").terminate("test over")
+
+
+async def test_a_checkout_never_answered_expires(sessions, e2e_settings, temporal_env) -> None:
+    """The sandbox's third outcome: the payer never comes back; the deadline expires it."""
+    from datetime import timedelta
+
+    from api.app import create_app
+    from workers.main import WorkerDeps, build_worker
+
+    settings = e2e_settings.model_copy(update={"durations": e2e_settings.durations.model_copy(
+        update={"payment_deadline": timedelta(seconds=2),
+                "payment_poll_initial": timedelta(milliseconds=500)})})
+    app = create_app(settings, sessions=sessions, temporal=temporal_env.client)
+    worker = build_worker(temporal_env.client, WorkerDeps.from_settings(settings, sessions))
+    async with worker, httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://testserver") as api:
+        user, address = await paying_patient(sessions, settings, api)
+        created = await api.post("/api/v1/me/subscriptions", headers=user.headers,
+                                 json={"plan_id": "plan-confort", **payment_fields(address)})
+        payment = created.json()["payment"]
+        assert await _settled(temporal_env, payment["id"]) == "expired"
+        await temporal_env.client.get_workflow_handle(
+            f"subscription-{created.json()['subscription_id']}").result()
+        subscription = (await api.get("/api/v1/me/subscription", headers=user.headers)).json()
+        assert subscription["status"] == "expired"
+        # Expiring closed it at the provider: paying now takes no money.
+        late = await api.post(f"/sandbox/checkout/{payment['id']}", data={"outcome": "succeed"})
+        assert late.status_code == 200 and "canceled" in late.text
+        charge = await DbSandboxLedger(sessions).get(payment["id"])
+        assert charge is not None and charge.status == "canceled"
+        seen = (await api.get(f"/api/v1/payments/{payment['id']}", headers=user.headers)).json()
+        assert seen["status"] == "expired"
