@@ -73,9 +73,10 @@ class SubscriptionWorkflow:
             if not await self._start_first_period(sub):
                 return await self._finish(SubscriptionStatus.expired)
         else:
+            # The period's SMS first: whoever sees `active` sees the allowance with it.
+            await self._grant_allowance()
             self._status = SubscriptionStatus.active
             await self._record()
-            await self._grant_allowance()
 
         await self._remind_before_the_end()
         await self._sleep_until(self._period_end)
@@ -110,9 +111,9 @@ class SubscriptionWorkflow:
         start = workflow.now()
         sub.current_period_start = start
         sub.current_period_end = start + timedelta(days=sub.plan.period_days)
+        await self._grant_allowance()
         self._status = SubscriptionStatus.active
         await self._record()
-        await self._grant_allowance()
         await self._notify("subscription_activated", "activated")
         return True
 
