@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import Message
+from db.models import Balance, Message, User
+from db.queries.entitlements import load_facts
+from domain.entitlements import sms_to_consume
 from domain.ids import new_id
 from domain.messages import Channel, MessageSent, SendMessage, UnknownTemplate, render
 from providers.email import EmailMessage, EmailSender
@@ -24,23 +27,34 @@ class MessagingActivities:
     @activity.defn(name="send_message")
     async def send_message(self, command: SendMessage) -> MessageSent:
         try:
-            rendered = render(command.template, command.language, command.data)
+            render(command.template, command.language, command.data)
         except UnknownTemplate as err:
             raise ApplicationError(
                 f"unknown message template {err}", type="UnknownTemplate", non_retryable=True
             ) from err
-        provider = self._email.name if command.channel is Channel.email else self._sms.name
 
         async with self._sessions() as session, session.begin():
             message = await session.scalar(
                 select(Message).where(Message.idempotency_key == command.idempotency_key)
             )
+            note = None
+            if message is None and command.channel is Channel.sms and command.user_id:
+                command, note = await self._consume_sms(session, command)
+            if message is not None:
+                note = message.note
+                # A retry: send what was recorded (the SMS balance was settled then).
+                command = command.model_copy(update={"channel": Channel(message.channel),
+                                                     "to": message.to})
+            rendered = render(command.template, command.language, command.data)
+            provider = (self._email.name if command.channel is Channel.email
+                        else self._sms.name)
             if message is not None and message.status == "sent":
                 return MessageSent(
                     message_id=message.id,
                     channel=Channel(message.channel),
                     provider=message.provider,
                     already_sent=True,
+                    note=message.note,
                 )
             if message is None:
                 message = Message(
@@ -56,6 +70,7 @@ class MessagingActivities:
                     body=rendered.body,
                     provider=provider,
                     status="sending",
+                    note=note,
                 )
                 session.add(message)
             message_id = message.id
@@ -84,4 +99,26 @@ class MessagingActivities:
             stored.status = "sent"
             stored.sent_at = utcnow()
             stored.provider_message_id = provider_id
-        return MessageSent(message_id=message_id, channel=command.channel, provider=provider)
+        return MessageSent(message_id=message_id, channel=command.channel, provider=provider,
+                           note=note)
+
+    async def _consume_sms(
+        self, session: AsyncSession, command: SendMessage
+    ) -> tuple[SendMessage, str | None]:
+        """Take one SMS from the user's balance, or turn the message into an email."""
+        assert command.user_id is not None
+        facts, balances = await load_facts(session, command.user_id)
+        source = sms_to_consume(facts, balances, utcnow())
+        column = {"plan": Balance.sms_plan, "purchased": Balance.sms_purchased}.get(
+            source or "")
+        if column is not None:
+            taken = await session.execute(
+                update(Balance).where(Balance.user_id == command.user_id, column > 0)
+                .values({column: column - 1}))
+            if taken.rowcount:  # type: ignore[attr-defined]
+                return command, None
+        email = await session.scalar(select(User.email).where(User.id == command.user_id))
+        if not email:
+            return command, "No SMS balance left and no email address: SMS sent anyway."
+        return (command.model_copy(update={"channel": Channel.email, "to": email}),
+                f"No SMS balance left: sent by email instead of SMS to {command.to}.")

@@ -11,9 +11,23 @@ from temporalio.client import Client
 
 from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
-from api.routers import audit, auth, dev, documents, drugs, health, record, vitals
+from api.routers import (
+    audit,
+    auth,
+    billing,
+    dev,
+    documents,
+    drugs,
+    health,
+    record,
+    sandbox,
+    vitals,
+    webhooks,
+)
 from core.settings import Settings, get_settings
 from db.engine import SessionMaker, make_engine, make_sessionmaker
+from db.queries.sandbox import DbSandboxLedger
+from providers.payments import build_payment_providers
 
 
 def create_app(
@@ -44,6 +58,8 @@ def create_app(
     app.state.sessions = sessions
     app.state.temporal = temporal
     app.state.temporal_lock = asyncio.Lock()
+    app.state.payment_providers = build_payment_providers(
+        settings.payments, settings.public_base_url, DbSandboxLedger(sessions))
 
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware, settings=settings, sessions=sessions)
@@ -55,6 +71,9 @@ def create_app(
     app.include_router(drugs.router)
     app.include_router(vitals.router)
     app.include_router(audit.router)
+    app.include_router(billing.router)
+    app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)
+        app.include_router(sandbox.router)
     return app

@@ -63,11 +63,11 @@ class Limits(BaseModel):
     login_failures_per_window: int = 10
     login_window: timedelta = timedelta(minutes=15)
     invitations_per_day: int = 20
-    # Medical record documents: one file's size, files per upload, and the storage quota a
-    # user has until the payments area's entitlements decide it (db/queries/storage.py).
+    # Medical record documents: one file's size, files per upload, and the storage of the
+    # free tier (no plan); a plan and bought storage raise it (domain/entitlements.py).
     document_max_bytes: int = 20 * 1024 * 1024
     documents_per_upload: int = 10
-    storage_default_quota_bytes: int = 500 * 1024 * 1024
+    storage_default_quota_bytes: int = 1024**3
 
 
 class EmailSettings(BaseModel):
@@ -108,6 +108,39 @@ class StorageSettings(BaseModel):
     s3_secret_access_key: str | None = None
 
 
+class PaymentSettings(BaseModel):
+    """Payment providers. A method whose provider has no credentials goes to the sandbox."""
+
+    # Sandbox (the local default): signs its webhooks with this secret.
+    sandbox_webhook_secret: str = "sandbox-webhook-secret-change-me"
+    # Stripe (card): PaymentIntents + signed webhooks.
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    # PayPal Orders v2.
+    paypal_client_id: str | None = None
+    paypal_client_secret: str | None = None
+    paypal_webhook_id: str | None = None
+    paypal_base_url: str = "https://api-m.sandbox.paypal.com"
+    # MTN MoMo Collections.
+    mtn_subscription_key: str | None = None
+    mtn_api_user: str | None = None
+    mtn_api_key: str | None = None
+    mtn_base_url: str = "https://sandbox.momodeveloper.mtn.com"
+    mtn_target_environment: str = "sandbox"
+    # Orange Money web payment.
+    orange_client_id: str | None = None
+    orange_client_secret: str | None = None
+    orange_merchant_key: str | None = None
+    orange_base_url: str = "https://api.orange.com"
+    orange_webpayment_path: str = "/orange-money-webpay/cm/v1"
+    # Invoices and one-off purchases.
+    invoice_prefix: str = "ES"
+    sms_pack_size: int = 50
+    sms_pack_prices: dict[str, int] = Field(default_factory=lambda: {"XAF": 2500, "EUR": 400})
+    storage_gb_prices: dict[str, int] = Field(default_factory=lambda: {"XAF": 500, "EUR": 100})
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ESAME_",
@@ -132,6 +165,7 @@ class Settings(BaseSettings):
     email: EmailSettings = Field(default_factory=EmailSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
 
     @classmethod
     def settings_customise_sources(

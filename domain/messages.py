@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.templates.billing import BILLING_TEMPLATES
+
 
 class Channel(StrEnum):
     email = "email"
@@ -70,6 +72,9 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
 }
+
+
+TEMPLATES.update(BILLING_TEMPLATES)
 
 
 class UnknownTemplate(ValueError):

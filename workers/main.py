@@ -11,13 +11,21 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.billing import BillingActivities
 from activities.messaging import MessagingActivities
+from activities.payments import PaymentActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
+from db.queries.sandbox import DbSandboxLedger
 from providers.email import EmailSender, build_email_sender
+from providers.payments import PaymentProviders, build_payment_providers
 from providers.sms import SmsSender, build_sms_sender
+from workflows.payment import PaymentWorkflow
+from workflows.purchase import PurchaseWorkflow
+from workflows.subscription import SubscriptionWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,7 @@ class WorkerDeps:
     sessions: SessionMaker
     email: EmailSender
     sms: SmsSender
+    payments: PaymentProviders
 
     @classmethod
     def from_settings(cls, settings: Settings, sessions: SessionMaker) -> WorkerDeps:
@@ -38,16 +47,34 @@ class WorkerDeps:
             sessions=sessions,
             email=build_email_sender(settings.email),
             sms=build_sms_sender(settings.sms),
+            payments=build_payment_providers(settings.payments, settings.public_base_url,
+                                             DbSandboxLedger(sessions)),
         )
 
 
 def workflows() -> list[type]:
-    return []
+    return [PaymentWorkflow, SubscriptionWorkflow, PurchaseWorkflow]
 
 
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     messaging = MessagingActivities(deps.sessions, deps.email, deps.sms)
-    return [messaging.send_message]
+    payments = PaymentActivities(deps.sessions, deps.payments, deps.settings.public_base_url,
+                                 deps.settings.payments.invoice_prefix)
+    billing = BillingActivities(deps.sessions)
+    return [
+        messaging.send_message,
+        payments.create_payment, payments.check_payment_status, payments.record_payment_status,
+        payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
+        billing.record_subscription, billing.grant_period_allowance, billing.record_purchase,
+        billing.credit_purchase,
+    ]
+
+
+# `domain` is pure and deterministic (pydantic models, rules): passed through the sandbox,
+# it is imported once instead of being re-imported (every model class rebuilt) for each
+# workflow run, which cost most of the worker's CPU under load.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("domain"))
 
 
 def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None) -> Worker:
@@ -56,6 +83,7 @@ def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None
         task_queue=task_queue or deps.settings.temporal.task_queue,
         workflows=workflows(),
         activities=activities(deps),
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 

@@ -20,7 +20,7 @@ from api.routers.record import document_out
 from db.base import utcnow
 from db.models import CareLink, Document, DocumentReport, DocumentShare, User
 from db.queries.audit import Outcome, record_access
-from db.queries.storage import storage_quota_bytes, storage_used_bytes
+from db.queries.entitlements import load_entitlements
 from domain import record as r
 from domain.accounts import CareLinkStatus, Role
 from domain.documents import safe_filename, sniff_content_type
@@ -142,8 +142,9 @@ async def upload_documents(
     # racing cannot both fit in the same free space (a row lock on PostgreSQL; SQLite has
     # no row locks, and a single writer anyway).
     await session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    quota = await storage_quota_bytes(session, user.id, settings)
-    used = await storage_used_bytes(session, user.id)
+    entitlements = await load_entitlements(
+        session, user.id, free_storage_bytes=limits.storage_default_quota_bytes)
+    quota, used = entitlements.storage_quota_bytes, entitlements.storage_used_bytes
     incoming = sum(len(u.data) for u in uploads)
     if used + incoming > quota:
         raise Problem(413, f"Storage quota exceeded: {used} of {quota} bytes used, "

@@ -1,6 +1,19 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
 from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.billing import (
+    Balance,
+    BillingAddress,
+    Invoice,
+    InvoiceCounter,
+    Payment,
+    PeriodAllowance,
+    Plan,
+    ProviderEvent,
+    Purchase,
+    SandboxCharge,
+    Subscription,
+)
 from db.models.drugs import DrugProduct, DrugToken
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -18,6 +31,17 @@ __all__ = [
     "Allergy",
     "Antecedent",
     "AttendingDoctor",
+    "Balance",
+    "BillingAddress",
+    "Invoice",
+    "InvoiceCounter",
+    "Payment",
+    "PeriodAllowance",
+    "Plan",
+    "ProviderEvent",
+    "Purchase",
+    "SandboxCharge",
+    "Subscription",
     "AuditEntry",
     "CareLink",
     "DoctorProfile",

@@ -1,0 +1,208 @@
+"""The side effects of PaymentWorkflow: the provider calls and the payment's read model."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from db.base import utcnow
+from db.engine import SessionMaker
+from db.models import BillingAddress, Invoice, InvoiceCounter, Payment
+from domain.billing import InvoiceStatus, invoice_number
+from domain.errors import BusinessError
+from domain.money import Money
+from domain.payments import (
+    FINAL_STATUSES,
+    CancelAtProvider,
+    CanceledAtProvider,
+    CheckAtProvider,
+    CreateAtProvider,
+    CreatedAtProvider,
+    InvoiceIssued,
+    IssueInvoice,
+    PaymentMethod,
+    PaymentRecorded,
+    PaymentStatus,
+    PaymentView,
+    ProviderName,
+    ProviderStatus,
+    RecordPaymentStatus,
+    RefundAtProvider,
+    RefundedAtProvider,
+)
+from providers.payments import ChargeRequest, PaymentProviders, ProviderError
+
+
+def payment_view(row: Payment) -> PaymentView:
+    return PaymentView(
+        id=row.id, status=PaymentStatus(row.status), method=PaymentMethod(row.method),
+        provider=ProviderName(row.provider),
+        amount=Money(amount=row.amount, currency=row.currency),
+        checkout_url=row.checkout_url, instructions=row.instructions,
+        client_secret=row.client_secret, created_at=row.created_at, settled_at=row.settled_at,
+    )
+
+
+def idempotency_key(payment_id: str, action: str = "create") -> str:
+    return f"esame-payment-{payment_id}-{action}"
+
+
+class PaymentActivities:
+    def __init__(self, sessions: SessionMaker, providers: PaymentProviders,
+                 public_base_url: str, invoice_prefix: str) -> None:
+        self._sessions = sessions
+        self._providers = providers
+        self._base = public_base_url.rstrip("/")
+        self._invoice_prefix = invoice_prefix
+
+    @activity.defn(name="create_payment")
+    async def create_payment(self, command: CreateAtProvider) -> CreatedAtProvider:
+        """Create the payment at the provider (the same key on retry, so the same charge),
+        then record it as pending with what the payer needs (one write)."""
+        p = command.payment
+        provider = self._providers.get(p.provider)
+        try:
+            created = await provider.create(ChargeRequest(
+                payment_id=p.payment_id, idempotency_key=idempotency_key(p.payment_id),
+                amount=p.amount, method=p.method, operator=p.operator, phone=p.phone,
+                description=p.description,
+                return_url=f"{self._base}/payments/{p.payment_id}/return",
+                notify_url=f"{self._base}/api/v1/webhooks/{p.provider.value}",
+            ))
+        except ProviderError as err:
+            async with self._sessions() as session, session.begin():
+                row = await self._row(session, command)
+                row.failure_reason = str(err)[:300]
+            raise ApplicationError(str(err), type=BusinessError.payment_declined.value,
+                                   non_retryable=True) from err
+        async with self._sessions() as session, session.begin():
+            row = await self._row(session, command)
+            row.provider_reference = created.provider_reference
+            row.checkout_url = created.checkout_url
+            row.instructions = created.instructions
+            row.client_secret = created.client_secret
+            await session.flush()
+            return CreatedAtProvider(view=payment_view(row),
+                                     provider_reference=created.provider_reference)
+
+    async def _row(self, session: AsyncSession, command: CreateAtProvider) -> Payment:
+        p = command.payment
+        row = await session.get(Payment, p.payment_id)
+        if row is None:
+            row = Payment(
+                id=p.payment_id, user_id=p.user_id, status=PaymentStatus.pending.value,
+                method=p.method.value, provider=p.provider.value,
+                operator=p.operator.value if p.operator else None, phone=p.phone,
+                amount=p.amount.amount, currency=p.amount.currency,
+                description=p.description,
+                lines=[line.model_dump(mode="json") for line in p.lines],
+                purpose=p.purpose, billing_address_id=p.billing_address_id,
+                created_at=utcnow(),
+            )
+            session.add(row)
+        return row
+
+    @activity.defn(name="check_payment_status")
+    async def check_payment_status(self, command: CheckAtProvider) -> ProviderStatus:
+        async with self._sessions() as session:
+            reference = await session.scalar(
+                select(Payment.provider_reference).where(Payment.id == command.payment_id))
+        found = await self._providers.get(command.provider).status(command.payment_id,
+                                                                  reference)
+        return ProviderStatus(status=found.status, provider_reference=found.provider_reference)
+
+    @activity.defn(name="cancel_payment")
+    async def cancel_payment(self, command: CancelAtProvider) -> CanceledAtProvider:
+        async with self._sessions() as session:
+            reference = await session.scalar(
+                select(Payment.provider_reference).where(Payment.id == command.payment_id))
+        await self._providers.get(command.provider).cancel(command.payment_id, reference)
+        return CanceledAtProvider(payment_id=command.payment_id)
+
+    @activity.defn(name="record_payment_status")
+    async def record_payment_status(self, command: RecordPaymentStatus) -> PaymentRecorded:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(Payment, command.payment_id)
+            if row is None:
+                raise ApplicationError(f"no payment {command.payment_id}",
+                                       type=BusinessError.not_found.value, non_retryable=True)
+            current = PaymentStatus(row.status)
+            allowed = current == command.status or current is PaymentStatus.pending or (
+                current is PaymentStatus.succeeded and command.status is PaymentStatus.refunded
+            )
+            if allowed and current != command.status:
+                row.status = command.status.value
+                row.failure_reason = command.reason
+                if command.status in FINAL_STATUSES and row.settled_at is None:
+                    row.settled_at = utcnow()
+                if command.status is PaymentStatus.refunded:
+                    await session.execute(update(Invoice).where(
+                        Invoice.payment_id == row.id).values(status=InvoiceStatus.refunded))
+            return PaymentRecorded(payment_id=row.id, status=PaymentStatus(row.status))
+
+    @activity.defn(name="issue_invoice")
+    async def issue_invoice(self, command: IssueInvoice) -> InvoiceIssued:
+        """One invoice per payment, numbered without gaps within the year."""
+        async with self._sessions() as session, session.begin():
+            existing = await session.scalar(
+                select(Invoice).where(Invoice.payment_id == command.payment_id))
+            if existing is not None:
+                return InvoiceIssued(invoice_id=existing.id, number=existing.number)
+            payment = await session.get(Payment, command.payment_id)
+            if payment is None or payment.status != PaymentStatus.succeeded:
+                raise ApplicationError("only a succeeded payment is invoiced",
+                                       type=BusinessError.conflict.value, non_retryable=True)
+            now = utcnow()
+            sequence = await self._next_number(session, now.year)
+            address = await session.get(BillingAddress, payment.billing_address_id)
+            invoice = Invoice(
+                number=invoice_number(self._invoice_prefix, now.year, sequence),
+                user_id=payment.user_id, payment_id=payment.id,
+                status=InvoiceStatus.paid.value, total=payment.amount,
+                currency=payment.currency, lines=payment.lines, issued_at=now,
+                billing_address={
+                    "id": address.id, "line1": address.line1, "city": address.city,
+                    "country": address.country, "postal_code": address.postal_code,
+                } if address else {},
+            )
+            session.add(invoice)
+            await session.flush()
+            return InvoiceIssued(invoice_id=invoice.id, number=invoice.number)
+
+    async def _next_number(self, session, year: int) -> int:  # type: ignore[no-untyped-def]
+        # The counter row is locked by the UPDATE until commit: the number and the invoice
+        # are written in one transaction, so a number is never lost or given twice.
+        result = await session.execute(
+            update(InvoiceCounter).where(InvoiceCounter.year == year)
+            .values(last_number=InvoiceCounter.last_number + 1)
+            .returning(InvoiceCounter.last_number))
+        number = result.scalar_one_or_none()
+        if number is not None:
+            return int(number)
+        try:
+            async with session.begin_nested():
+                session.add(InvoiceCounter(year=year, last_number=1))
+            return 1
+        except IntegrityError:
+            return await self._next_number(session, year)
+
+    @activity.defn(name="refund_payment")
+    async def refund_payment(self, command: RefundAtProvider) -> RefundedAtProvider:
+        async with self._sessions() as session:
+            row = await session.get(Payment, command.payment_id)
+            if row is None:
+                raise ApplicationError(f"no payment {command.payment_id}",
+                                       type=BusinessError.not_found.value, non_retryable=True)
+            reference, amount = row.provider_reference, Money(amount=row.amount,
+                                                              currency=row.currency)
+        try:
+            refund_ref = await self._providers.get(command.provider).refund(
+                command.payment_id, reference, amount,
+                idempotency_key(command.payment_id, "refund"))
+        except ProviderError as err:
+            raise ApplicationError(str(err), type=BusinessError.conflict.value,
+                                   non_retryable=True) from err
+        return RefundedAtProvider(payment_id=command.payment_id, refund_reference=refund_ref)

@@ -1,0 +1,67 @@
+"""The sandbox provider's hosted checkout (dev): approve or decline a payment, which then
+sends a signed webhook through the same path as a real provider's."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse
+
+from api.deps import SessionDep, TemporalClient
+from api.payments import PaymentProvidersDep
+from api.problems import Problem
+from api.routers.webhooks import process_webhook
+from domain.payments import ProviderName
+from providers.payments import SandboxProvider
+from providers.payments.sandbox import SIGNATURE_HEADER, webhook_body
+
+router = APIRouter(prefix="/sandbox", tags=["dev"])
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>E-same sandbox checkout</title></head>
+<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto">
+<h1>Sandbox checkout</h1>
+<p>Payment <code>{payment_id}</code>: <strong>{amount}</strong> — status <em>{status}</em>.</p>
+<form method="post">
+<button name="outcome" value="succeed">Pay</button>
+<button name="outcome" value="fail">Decline</button>
+</form>
+<p>Or close this page: the payment expires at its deadline.</p>
+</body></html>"""
+
+
+def _sandbox(providers: PaymentProvidersDep) -> SandboxProvider:
+    provider = providers.get(ProviderName.sandbox)
+    assert isinstance(provider, SandboxProvider)
+    return provider
+
+
+@router.get("/checkout/{payment_id}", response_class=HTMLResponse)
+async def checkout_page(payment_id: str, providers: PaymentProvidersDep) -> HTMLResponse:
+    charge = await _sandbox(providers).ledger.get(payment_id)
+    if charge is None:
+        raise Problem(404, "No such sandbox payment.")
+    amount = f"{charge.amount.amount} {charge.amount.currency}"
+    return HTMLResponse(_PAGE.format(payment_id=html.escape(payment_id),
+                                     amount=html.escape(amount),
+                                     status=html.escape(charge.status)))
+
+
+@router.post("/checkout/{payment_id}", response_class=HTMLResponse)
+async def checkout_outcome(
+    payment_id: str, outcome: Annotated[Literal["succeed", "fail"], Form()],
+    providers: PaymentProvidersDep, session: SessionDep, temporal: TemporalClient,
+) -> HTMLResponse:
+    sandbox = _sandbox(providers)
+    charge = await sandbox.ledger.settle(
+        payment_id, "succeeded" if outcome == "succeed" else "failed")
+    if charge is None:
+        raise Problem(404, "No such sandbox payment.")
+    body = webhook_body(payment_id, charge.status)
+    ack = await process_webhook(ProviderName.sandbox,
+                                {SIGNATURE_HEADER: sandbox.signature(body)}, body,
+                                session, temporal, providers)
+    return HTMLResponse(f"<!doctype html><p>Sandbox payment {html.escape(payment_id)}: "
+                        f"{html.escape(charge.status)} (webhook {html.escape(ack.status)}).</p>")

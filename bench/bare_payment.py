@@ -1,0 +1,68 @@
+"""The baseline of the payments benchmark: a bare Temporal purchase + payment of the same
+shape as PurchaseWorkflow/PaymentWorkflow (same activities, signals, update and child), with
+activities that do nothing: what Temporal alone costs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+TIMEOUT = timedelta(seconds=30)
+
+
+@activity.defn(name="bare_step")
+async def bare_step(step: str) -> str:
+    return step
+
+
+@workflow.defn
+class BarePaymentWorkflow:
+    def __init__(self) -> None:
+        self._paid = False
+
+    @workflow.run
+    async def run(self, parent_id: str) -> str:
+        await workflow.execute_activity(bare_step, "create", start_to_close_timeout=TIMEOUT)
+        await workflow.get_external_workflow_handle(parent_id).signal("payment_created",
+                                                                      workflow.info().workflow_id)
+        await workflow.wait_condition(lambda: self._paid, timeout=timedelta(minutes=30))
+        await workflow.execute_activity(bare_step, "record", start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(bare_step, "invoice", start_to_close_timeout=TIMEOUT)
+        await workflow.get_external_workflow_handle(parent_id).signal("payment_settled",
+                                                                      "succeeded")
+        return "succeeded"
+
+    @workflow.signal(name="provider_event")
+    def provider_event(self, _: str) -> None:
+        self._paid = True
+
+
+@workflow.defn
+class BarePurchaseWorkflow:
+    def __init__(self) -> None:
+        self._payment: str | None = None
+
+    @workflow.run
+    async def run(self, purchase_id: str) -> str:
+        await workflow.execute_activity(bare_step, "record", start_to_close_timeout=TIMEOUT)
+        await workflow.execute_child_workflow(BarePaymentWorkflow.run,
+                                              workflow.info().workflow_id,
+                                              id=f"bare-payment-{purchase_id}")
+        await workflow.execute_activity(bare_step, "credit", start_to_close_timeout=TIMEOUT)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return "paid"
+
+    @workflow.signal(name="payment_created")
+    def payment_created(self, payment_workflow_id: str) -> None:
+        self._payment = payment_workflow_id
+
+    @workflow.signal(name="payment_settled")
+    def payment_settled(self, _: str) -> None:
+        pass
+
+    @workflow.update(name="checkout")
+    async def checkout(self) -> str:
+        await workflow.wait_condition(lambda: self._payment is not None)
+        assert self._payment is not None
+        return self._payment

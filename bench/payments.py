@@ -1,0 +1,93 @@
+"""Payments completed per second through the API with the sandbox provider (buy, approve on
+the sandbox checkout page, webhook, invoice, credit), against a bare Temporal workflow of the
+same shape driven directly, in one run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.bare_payment import BarePaymentWorkflow, BarePurchaseWorkflow, bare_step
+from bench.harness import Result, Stack, postgres_available, stack
+from domain.accounts import Role
+from tests.support.users import make_user
+
+PAYMENTS = 60
+CONCURRENCY = 12
+
+
+async def _throughput(count: int, one: Callable[[int], Awaitable[None]]) -> float:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def bounded(i: int) -> None:
+        async with gate:
+            await one(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(bounded(i) for i in range(count)))
+    return count / (time.perf_counter() - started)
+
+
+async def _through_the_api(s: Stack) -> float:
+    payers = []
+    for _ in range(CONCURRENCY):
+        user = await make_user(s.sessions, s.settings, Role.patient,
+                               address_line="1 rue du Banc")
+        address = await s.http.post("/api/v1/me/billing-addresses", json={"use_profile": True},
+                                    headers=user.headers)
+        payers.append((user.headers, address.json()["id"]))
+
+    async def one(i: int) -> None:
+        headers, address = payers[i % len(payers)]
+        created = await s.http.post("/api/v1/me/purchases", headers=headers, json={
+            "sms_packs": 1, "billing_address_id": address, "payment_method": "card"})
+        assert created.status_code == 201, created.text
+        payment = created.json()["payment"]
+        page = f"/sandbox/checkout/{payment['id']}"
+        approved = await s.http.post(page, data={"outcome": "succeed"})
+        assert approved.status_code == 200, approved.text
+        handle = s.temporal.get_workflow_handle(f"purchase-{created.json()['purchase_id']}")
+        await handle.result()
+
+    await one(0)  # warm up (connections, first workflow task)
+    return await _throughput(PAYMENTS, one)
+
+
+async def _bare(client: Client) -> float:
+    task_queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
+
+    async def one(i: int) -> None:
+        purchase_id = uuid.uuid4().hex
+        start = WithStartWorkflowOperation(
+            BarePurchaseWorkflow.run, purchase_id, id=f"bare-purchase-{purchase_id}",
+            task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        payment_workflow_id = await client.execute_update_with_start_workflow(
+            "checkout", start_workflow_operation=start, result_type=str)
+        await client.get_workflow_handle(payment_workflow_id).signal("provider_event", "ok")
+        await client.get_workflow_handle(f"bare-purchase-{purchase_id}").result()
+
+    async with Worker(client, task_queue=task_queue,
+                      workflows=[BarePurchaseWorkflow, BarePaymentWorkflow],
+                      activities=[bare_step]):
+        await one(0)
+        return await _throughput(PAYMENTS, one)
+
+
+async def run(temporal: WorkflowEnvironment) -> list[Result]:
+    # PostgreSQL when asked for (ESAME_BENCH_POSTGRES_URL; its schema is reset), else SQLite.
+    wanted = os.environ.get("ESAME_BENCH_POSTGRES_URL")
+    database_url = wanted if wanted and await postgres_available() else None
+    async with stack(temporal, database_url) as s:
+        api_rate = await _through_the_api(s)
+    bare_rate = await _bare(temporal.client)
+    print(f"  payments through the API: {api_rate:.2f}/s, bare Temporal: {bare_rate:.2f}/s")
+    return [Result(name="payments_per_second", value=api_rate, unit="payments/s",
+                   baseline=bare_rate, goal="ratio >= 0.8", lower_is_better=False)]

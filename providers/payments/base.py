@@ -1,0 +1,113 @@
+"""The payment provider Protocol, what crosses it, and the choice of provider per method."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from core.settings import PaymentSettings
+from domain.money import Money
+from domain.payments import Operator, PaymentMethod, PaymentStatus, ProviderName
+
+
+class ChargeRequest(BaseModel):
+    payment_id: str
+    # Derived from the payment id: a retried create is the same charge at the provider.
+    idempotency_key: str
+    amount: Money
+    method: PaymentMethod
+    operator: Operator | None = None
+    phone: str | None = None
+    description: str
+    return_url: str
+    notify_url: str
+
+
+class ChargeCreated(BaseModel):
+    provider_reference: str
+    status: PaymentStatus = PaymentStatus.pending
+    checkout_url: str | None = None
+    instructions: str | None = None
+    client_secret: str | None = None
+
+
+class ChargeStatus(BaseModel):
+    status: PaymentStatus
+    provider_reference: str | None = None
+
+
+class WebhookEvent(BaseModel):
+    """A verified notification: which payment, and what the provider says of it."""
+
+    event_id: str
+    payment_id: str | None
+    status: PaymentStatus | None
+    provider_reference: str | None = None
+
+
+# The provider reference we stored for a payment id (for notifications that carry only a
+# token to compare with what the provider gave at creation, as Orange Money's).
+ReferenceLookup = Callable[[str], Awaitable[str | None]]
+
+
+class InvalidWebhook(Exception):
+    """Bad or missing signature, or a body that is not the provider's."""
+
+
+class ProviderError(Exception):
+    """The provider refused the request for good (not worth retrying)."""
+
+
+class PaymentProvider(Protocol):
+    name: ProviderName
+
+    async def create(self, request: ChargeRequest) -> ChargeCreated: ...
+
+    async def status(self, payment_id: str, provider_reference: str | None) -> ChargeStatus: ...
+
+    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
+                     idempotency_key: str) -> str | None: ...
+
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        """At our deadline: make the payment impossible to complete, when the provider can."""
+        ...
+
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
+                            query: Mapping[str, str],
+                            lookup: ReferenceLookup | None = None) -> WebhookEvent: ...
+
+
+def configured_providers(settings: PaymentSettings) -> set[ProviderName]:
+    found = {ProviderName.sandbox}
+    if settings.stripe_api_key:
+        found.add(ProviderName.stripe)
+    if settings.paypal_client_id and settings.paypal_client_secret:
+        found.add(ProviderName.paypal)
+    if settings.mtn_subscription_key and settings.mtn_api_user and settings.mtn_api_key:
+        found.add(ProviderName.mtn_momo)
+    if settings.orange_client_id and settings.orange_client_secret and (
+        settings.orange_merchant_key
+    ):
+        found.add(ProviderName.orange_money)
+    return found
+
+
+_PROVIDER_FOR = {
+    (PaymentMethod.card, None): ProviderName.stripe,
+    (PaymentMethod.paypal, None): ProviderName.paypal,
+    (PaymentMethod.mobile_money, Operator.mtn): ProviderName.mtn_momo,
+    (PaymentMethod.mobile_money, Operator.orange): ProviderName.orange_money,
+}
+
+
+def provider_for(
+    settings: PaymentSettings, method: PaymentMethod, operator: Operator | None
+) -> ProviderName:
+    """The real provider of a method when it has credentials, else the sandbox."""
+    wanted = _PROVIDER_FOR.get((method, operator if method is PaymentMethod.mobile_money
+                                 else None))
+    if wanted is not None and wanted in configured_providers(settings):
+        return wanted
+    return ProviderName.sandbox

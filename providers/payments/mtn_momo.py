@@ -1,0 +1,156 @@
+"""MTN Mobile Money, Collections API: request-to-pay on the payer's phone.
+
+The request's `X-Reference-Id` is the payment id (as a UUID), so a retried create is the same
+request (MTN answers 409 to a reused reference). MTN signs nothing and retries no callback:
+the callback URL carries an HMAC of the reference that the webhook checks, the status is
+always confirmed with `GET /requesttopay/{referenceId}`, and PaymentWorkflow also polls it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import httpx
+
+from core.settings import PaymentSettings
+from domain.money import CURRENCY_EXPONENTS, Money
+from domain.payments import PaymentStatus, ProviderName
+from providers.payments.base import (
+    ChargeCreated,
+    ChargeRequest,
+    ChargeStatus,
+    InvalidWebhook,
+    ProviderError,
+    ReferenceLookup,
+    WebhookEvent,
+)
+
+_STATUS = {"SUCCESSFUL": PaymentStatus.succeeded, "FAILED": PaymentStatus.failed,
+           "REJECTED": PaymentStatus.failed, "TIMEOUT": PaymentStatus.failed,
+           "PENDING": PaymentStatus.pending}
+
+
+def reference_id(payment_id: str) -> str:
+    return str(uuid.UUID(hex=payment_id))
+
+
+def _decimal(amount: Money) -> str:
+    exponent = CURRENCY_EXPONENTS[amount.currency]
+    if exponent == 0:
+        return str(amount.amount)
+    return f"{amount.amount / 10**exponent:.{exponent}f}"
+
+
+class MtnMomoProvider:
+    name = ProviderName.mtn_momo
+
+    def __init__(self, settings: PaymentSettings, public_base_url: str,
+                 callback_secret: str | None = None) -> None:
+        assert settings.mtn_subscription_key and settings.mtn_api_user and settings.mtn_api_key
+        self._settings = settings
+        self._base = settings.mtn_base_url.rstrip("/")
+        # Without a signature from MTN, our own HMAC in the callback URL says it is ours.
+        self._secret = (callback_secret or settings.sandbox_webhook_secret).encode()
+        self._token: tuple[str, float] | None = None
+
+    def _sign(self, reference: str) -> str:
+        return hmac.new(self._secret, f"mtn:{reference}".encode(), hashlib.sha256).hexdigest()
+
+    async def _access_token(self, http: httpx.AsyncClient) -> str:
+        if self._token and self._token[1] > time.monotonic() + 30:
+            return self._token[0]
+        response = await http.post(
+            f"{self._base}/collection/token/",
+            auth=(self._settings.mtn_api_user or "", self._settings.mtn_api_key or ""),
+            headers={"Ocp-Apim-Subscription-Key": self._settings.mtn_subscription_key or ""})
+        response.raise_for_status()
+        data = response.json()
+        self._token = (data["access_token"], time.monotonic() + float(data.get("expires_in",
+                                                                              3600)))
+        return self._token[0]
+
+    async def _headers(self, http: httpx.AsyncClient) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {await self._access_token(http)}",
+            "X-Target-Environment": self._settings.mtn_target_environment,
+            "Ocp-Apim-Subscription-Key": self._settings.mtn_subscription_key or "",
+        }
+
+    async def create(self, request: ChargeRequest) -> ChargeCreated:
+        if not request.phone:
+            raise ProviderError("MTN MoMo needs the payer's phone number")
+        reference = reference_id(request.payment_id)
+        signed = urlencode({"ref": reference, "sig": self._sign(reference)})
+        callback = f"{request.notify_url}?{signed}"
+        async with httpx.AsyncClient(timeout=20) as http:
+            headers = await self._headers(http)
+            response = await http.post(
+                f"{self._base}/collection/v1_0/requesttopay",
+                headers={**headers, "X-Reference-Id": reference, "X-Callback-Url": callback},
+                json={
+                    "amount": _decimal(request.amount), "currency": request.amount.currency,
+                    "externalId": request.payment_id,
+                    "payer": {"partyIdType": "MSISDN", "partyId": request.phone.lstrip("+")},
+                    "payerMessage": request.description[:160],
+                    "payeeNote": f"E-same {request.payment_id}",
+                },
+            )
+        # 409: this reference exists already, i.e. our earlier attempt reached MTN.
+        if response.status_code not in (202, 409):
+            if 400 <= response.status_code < 500:
+                raise ProviderError(f"MTN MoMo refused the request: {response.text[:200]}")
+            response.raise_for_status()
+        return ChargeCreated(
+            provider_reference=reference,
+            instructions=f"Approve the payment of {_decimal(request.amount)} "
+                         f"{request.amount.currency} on your phone {request.phone} "
+                         "(MTN MoMo: *126#).",
+        )
+
+    async def status(self, payment_id: str, provider_reference: str | None) -> ChargeStatus:
+        reference = provider_reference or reference_id(payment_id)
+        async with httpx.AsyncClient(timeout=20) as http:
+            response = await http.get(f"{self._base}/collection/v1_0/requesttopay/{reference}",
+                                      headers=await self._headers(http))
+        if response.status_code == 404:
+            return ChargeStatus(status=PaymentStatus.pending, provider_reference=reference)
+        response.raise_for_status()
+        found = response.json().get("status", "PENDING")
+        return ChargeStatus(status=_STATUS.get(found, PaymentStatus.pending),
+                            provider_reference=reference)
+
+    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
+                     idempotency_key: str) -> str | None:
+        # Collections has no refund; MTN refunds go through the Disbursements product.
+        raise ProviderError("MTN MoMo refunds are made by a disbursement (not supported yet)")
+
+    async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
+        # MTN times a request-to-pay out on its side.
+        return None
+
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
+                            query: Mapping[str, str],
+                            lookup: ReferenceLookup | None = None) -> WebhookEvent:
+        reference = query.get("ref", "")
+        if not reference or not hmac.compare_digest(self._sign(reference),
+                                                    query.get("sig", "")):
+            raise InvalidWebhook("MTN callback URL signature missing or wrong")
+        try:
+            payload = json.loads(body or b"{}")
+            payment_id = str(payload["externalId"])
+            uuid.UUID(reference)
+        except (ValueError, KeyError, TypeError) as err:
+            raise InvalidWebhook("not an MTN request-to-pay callback") from err
+        if reference_id(payment_id) != reference:
+            raise InvalidWebhook("callback does not match its reference")
+        # The callback is a hint: MTN's own answer is the status.
+        confirmed = await self.status(payment_id, reference)
+        final = confirmed.status if confirmed.status is not PaymentStatus.pending else None
+        return WebhookEvent(event_id=f"{reference}:{confirmed.status.value}",
+                            payment_id=payment_id, status=final, provider_reference=reference)

@@ -1,0 +1,113 @@
+"""Helpers of the payment tests: a paying patient, sandbox checkout, waiting for a process."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+from sqlalchemy import func, select
+from temporalio.client import Client
+
+from api.app import create_app
+from core.settings import Settings
+from db.engine import SessionMaker
+from db.models import Invoice, Payment, SandboxCharge
+from domain.accounts import Role
+from providers.payments.sandbox import SIGNATURE_HEADER, sign, webhook_body
+from tests.support.users import TestUser, make_user
+
+T = TypeVar("T")
+
+
+async def paying_patient(
+    sessions: SessionMaker, settings: Settings, api: httpx.AsyncClient, currency: str = "XAF",
+    phone: str | None = "+237670000123",
+) -> tuple[TestUser, str]:
+    """An active patient with a profile address, and the id of their billing address."""
+    user = await make_user(sessions, settings, Role.patient, currency=currency,
+                           address_line="12 rue de la Joie", phone=phone)
+    response = await api.post("/api/v1/me/billing-addresses", json={"use_profile": True},
+                              headers=user.headers)
+    assert response.status_code == 201, response.text
+    return user, response.json()["id"]
+
+
+def payment_fields(address_id: str, method: str = "card", **extra: Any) -> dict[str, Any]:
+    return {"billing_address_id": address_id, "payment_method": method, **extra}
+
+
+async def checkout(api: httpx.AsyncClient, payment: dict[str, Any], outcome: str) -> None:
+    """What the payer does on the sandbox's hosted page."""
+    path = httpx.URL(payment["checkout_url"]).path
+    page = await api.get(path)
+    assert page.status_code == 200 and "Sandbox checkout" in page.text
+    answer = await api.post(path, data={"outcome": outcome})
+    assert answer.status_code == 200, answer.text
+
+
+def signed_webhook(settings: Settings, payment_id: str, status: str,
+                   event_id: str) -> tuple[bytes, dict[str, str]]:
+    body = webhook_body(payment_id, status, event_id)
+    return body, {SIGNATURE_HEADER: sign(settings.payments.sandbox_webhook_secret, body),
+                  "content-type": "application/json"}
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 20) -> T:
+    """Wait for an activity's effect in the read model (not for a workflow timer)."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def count(sessions: SessionMaker, model: Any, *where: Any) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where))
+                   or 0)
+
+
+async def payment_row(sessions: SessionMaker, payment_id: str) -> Payment | None:
+    async with sessions() as session:
+        return await session.get(Payment, payment_id)
+
+
+async def charges_and_invoices(sessions: SessionMaker, payment_id: str) -> tuple[int, int]:
+    return (await count(sessions, SandboxCharge, SandboxCharge.payment_id == payment_id),
+            await count(sessions, Invoice, Invoice.payment_id == payment_id))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def served_api(settings: Settings, sessions: SessionMaker,
+                     temporal: Client, port: int) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over real HTTP, for peers that call it back (webhooks)."""
+    app = create_app(settings, sessions=sessions, temporal=temporal)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=1))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no started event)
+        await asyncio.sleep(0.05)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        server.force_exit = True  # do not wait for a peer's idle keep-alive connection
+        await serving

@@ -1,0 +1,198 @@
+"""PaymentWorkflow (`payment-<id>`): one payment, a child of every paid process.
+
+Create the payment at the provider (idempotency key from the payment id), then wait for the
+provider's webhook while polling its status with backoff, because some providers (MTN MoMo)
+never retry a lost callback. The first final status wins: succeeded, failed, or expired at
+the deadline. A success is invoiced. A parent may ask for a refund while the run is open.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from domain.errors import BusinessError
+from domain.payments import (
+    FINAL_STATUSES,
+    CancelAtProvider,
+    CanceledAtProvider,
+    CheckAtProvider,
+    CreateAtProvider,
+    CreatedAtProvider,
+    InvoiceIssued,
+    IssueInvoice,
+    PaymentCreated,
+    PaymentInput,
+    PaymentRecorded,
+    PaymentResult,
+    PaymentSettled,
+    PaymentStatus,
+    PaymentView,
+    ProviderEventSignal,
+    ProviderStatus,
+    RecordPaymentStatus,
+    RefundAtProvider,
+    RefundedAtProvider,
+    RefundRequest,
+    RefundResult,
+    next_poll_interval,
+)
+
+ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
+                             maximum_interval=timedelta(seconds=30))
+
+
+@workflow.defn
+class PaymentWorkflow:
+    def __init__(self) -> None:
+        self._view: PaymentView | None = None
+        self._reported: PaymentStatus | None = None
+        self._status = PaymentStatus.pending
+        self._refund: RefundRequest | None = None
+        self._check_now = False
+        self._result: PaymentResult | None = None
+
+    @workflow.run
+    async def run(self, payment: PaymentInput) -> PaymentResult:
+        try:
+            created = await workflow.execute_activity(
+                "create_payment", CreateAtProvider(payment=payment),
+                result_type=CreatedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
+        except ActivityError:
+            # The provider refused it outright (declined, unknown payer): nothing to wait for.
+            await self._record(payment.payment_id, PaymentStatus.failed)
+            self._result = PaymentResult(payment_id=payment.payment_id,
+                                         status=PaymentStatus.failed)
+            return self._result
+        self._view = created.view
+        if payment.notify_workflow_id:
+            await workflow.get_external_workflow_handle(payment.notify_workflow_id).signal(
+                "payment_created", PaymentCreated(payment=created.view))
+
+        outcome = await self._wait_for_outcome(payment)
+        await self._record(payment.payment_id, outcome)
+        result = PaymentResult(payment_id=payment.payment_id, status=outcome)
+        if outcome is PaymentStatus.succeeded:
+            invoice = await workflow.execute_activity(
+                "issue_invoice", IssueInvoice(payment_id=payment.payment_id),
+                result_type=InvoiceIssued, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+            result.invoice_id, result.invoice_number = invoice.invoice_id, invoice.number
+        self._result = result
+        if payment.notify_workflow_id:
+            await workflow.get_external_workflow_handle(payment.notify_workflow_id).signal(
+                "payment_settled", PaymentSettled(result=result))
+
+        if outcome is PaymentStatus.succeeded and payment.refundable_for > timedelta(0):
+            await self._refund_window(payment)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._result
+
+    async def _wait_for_outcome(self, payment: PaymentInput) -> PaymentStatus:
+        """Webhook or poll, whichever says first; expired when the deadline passes."""
+        timings = payment.timings
+        deadline = workflow.now() + timings.deadline
+        interval = timings.poll_initial
+        while True:
+            remaining = deadline - workflow.now()
+            if remaining <= timedelta(0):
+                # Close it at the provider first, then one last look: the payer may have
+                # paid in the final seconds, and no later payment can go through.
+                await workflow.execute_activity(
+                    "cancel_payment",
+                    CancelAtProvider(payment_id=payment.payment_id, provider=payment.provider),
+                    result_type=CanceledAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=PROVIDER_RETRY,
+                )
+                last = await self._check(payment)
+                # (a provider may report our own cancel as a failure: it is an expiry)
+                return PaymentStatus.succeeded if last is PaymentStatus.succeeded else (
+                    PaymentStatus.expired)
+            try:
+                await workflow.wait_condition(
+                    lambda: self._reported is not None or self._check_now,
+                    timeout=min(interval, remaining))
+            except TimeoutError:
+                found = await self._check(payment)
+                if found in FINAL_STATUSES:
+                    return found
+                interval = next_poll_interval(interval, timings.poll_max)
+                continue
+            if self._reported is not None:
+                return self._reported
+            # A non-final event (e.g. PayPal's "approved"): ask the provider now.
+            self._check_now = False
+            found = await self._check(payment)
+            if found in FINAL_STATUSES:
+                return found
+
+    async def _check(self, payment: PaymentInput) -> PaymentStatus:
+        found = await workflow.execute_activity(
+            "check_payment_status",
+            CheckAtProvider(payment_id=payment.payment_id, provider=payment.provider),
+            result_type=ProviderStatus, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+        )
+        return found.status
+
+    async def _refund_window(self, payment: PaymentInput) -> None:
+        try:
+            await workflow.wait_condition(lambda: self._refund is not None,
+                                          timeout=payment.refundable_for)
+        except TimeoutError:
+            return
+
+    async def _record(self, payment_id: str, status: PaymentStatus) -> None:
+        await workflow.execute_activity(
+            "record_payment_status", RecordPaymentStatus(payment_id=payment_id, status=status),
+            result_type=PaymentRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        self._status = status
+        workflow.upsert_search_attributes([ESAME_STATUS.value_set(f"payment_{status.value}")])
+
+    @workflow.signal(name="provider_event")
+    def provider_event(self, event: ProviderEventSignal) -> None:
+        # Events arrive in any order and may repeat: only the first final word counts.
+        if self._reported is None and event.status in (PaymentStatus.succeeded,
+                                                       PaymentStatus.failed):
+            self._reported = event.status
+        elif event.status is PaymentStatus.pending:
+            self._check_now = True
+
+    @workflow.update(name="refund")
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        assert self._result is not None
+        assert self._view is not None
+        self._refund = request
+        payment_id, provider = self._result.payment_id, self._view.provider
+        await workflow.execute_activity(
+            "refund_payment",
+            RefundAtProvider(payment_id=payment_id, provider=provider, reason=request.reason),
+            result_type=RefundedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+        )
+        await self._record(payment_id, PaymentStatus.refunded)
+        self._result.status = PaymentStatus.refunded
+        return RefundResult(payment_id=payment_id, status=PaymentStatus.refunded)
+
+    @refund.validator
+    def _refund_only_a_success(self, request: RefundRequest) -> None:
+        if self._result is None or self._status is not PaymentStatus.succeeded:
+            raise ApplicationError("only a succeeded payment can be refunded",
+                                   type=BusinessError.conflict.value, non_retryable=True)
+        if self._refund is not None:
+            raise ApplicationError("a refund was already asked for",
+                                   type=BusinessError.conflict.value, non_retryable=True)
+
+    @workflow.query(name="payment")
+    def payment(self) -> PaymentView | None:
+        if self._view is None:
+            return None
+        return self._view.model_copy(update={"status": self._status})

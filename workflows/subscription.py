@@ -1,0 +1,335 @@
+"""SubscriptionWorkflow (`subscription-<id>`): one run per period, for as long as it lasts.
+
+First period: pay (a child PaymentWorkflow), then activate until the period end. Every
+period: remind before the end, then renew: charge again and send the payment link by email
+and SMS; the subscriber keeps the plan for a grace period (`past_due`); unpaid at its end,
+the subscription expires. A cancel stops the renewal at the period end; a plan change takes
+effect at the next period. A renewed period continues as new, so the history stays short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.workflow import ChildWorkflowHandle
+
+from domain.billing import (
+    AllowanceGranted,
+    CancelResult,
+    GrantPeriodAllowance,
+    PlanChangeResult,
+    PlanTerms,
+    RecordSubscription,
+    SubscriptionCreated,
+    SubscriptionInput,
+    SubscriptionRecorded,
+    SubscriptionState,
+    SubscriptionStatus,
+)
+from domain.errors import BusinessError
+from domain.ids import payment_workflow_id
+from domain.messages import Channel, MessageSent, SendMessage
+from domain.payments import (
+    InvoiceLine,
+    PaymentCreated,
+    PaymentInput,
+    PaymentResult,
+    PaymentSettled,
+    PaymentStatus,
+    PaymentTimings,
+    PaymentView,
+)
+from workflows.payment import PaymentWorkflow
+
+ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
+ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+CHECKOUT_WAIT = timedelta(seconds=20)
+
+
+@workflow.defn
+class SubscriptionWorkflow:
+    def __init__(self) -> None:
+        self._sub: SubscriptionInput | None = None
+        self._status = SubscriptionStatus.pending_payment
+        self._first_payment: PaymentView | None = None
+        self._first_payment_failed = False
+        self._payments: list[PaymentResult] = []
+        self._created: dict[str, PaymentView] = {}
+
+    @workflow.run
+    async def run(self, sub: SubscriptionInput) -> SubscriptionState:
+        self._sub = sub
+        if sub.current_period_end is None:
+            if not await self._start_first_period(sub):
+                return await self._finish(SubscriptionStatus.expired)
+        else:
+            # The period's SMS first: whoever sees `active` sees the allowance with it.
+            await self._grant_allowance()
+            self._status = SubscriptionStatus.active
+            await self._record()
+
+        await self._remind_before_the_end()
+        await self._sleep_until(self._period_end)
+        if not sub.auto_renew:
+            await self._notify("subscription_ended", "ended")
+            return await self._finish(SubscriptionStatus.expired)
+
+        plan = sub.next_plan or sub.plan
+        self._status = SubscriptionStatus.past_due
+        await self._record()
+        renewal = await self._pay(plan, sub.timings.grace_period, renewal=True)
+        if renewal.status is not PaymentStatus.succeeded:
+            await self._notify("subscription_expired", "expired")
+            return await self._finish(SubscriptionStatus.expired)
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        # The new period starts where the last one ended, even when paid late in the grace.
+        start = self._period_end
+        workflow.continue_as_new(sub.model_copy(update={
+            "period": sub.period + 1, "plan": plan, "next_plan": None,
+            "current_period_start": start,
+            "current_period_end": start + timedelta(days=plan.period_days),
+        }))
+
+    # --- the steps -------------------------------------------------------------------------
+
+    async def _start_first_period(self, sub: SubscriptionInput) -> bool:
+        await self._record()
+        paid = await self._pay(sub.plan, sub.timings.payment.deadline, renewal=False)
+        if paid.status is not PaymentStatus.succeeded:
+            return False
+        start = workflow.now()
+        sub.current_period_start = start
+        sub.current_period_end = start + timedelta(days=sub.plan.period_days)
+        await self._grant_allowance()
+        self._status = SubscriptionStatus.active
+        await self._record()
+        await self._notify("subscription_activated", "activated")
+        return True
+
+    async def _pay(self, plan: PlanTerms, deadline: timedelta, *, renewal: bool) -> PaymentResult:
+        sub = self._current
+        payer = sub.payer
+        payment_id = workflow.uuid4().hex
+        line = InvoiceLine(description=f"E-same {plan.name} — {plan.period_days} days",
+                           unit_price=plan.price, total=plan.price)
+        handle = await workflow.start_child_workflow(
+            PaymentWorkflow.run,
+            PaymentInput(
+                payment_id=payment_id, user_id=payer.user_id, amount=plan.price,
+                method=payer.method, provider=payer.provider, operator=payer.operator,
+                phone=payer.payer_phone, billing_address_id=payer.billing_address_id,
+                description=line.description, lines=[line],
+                timings=PaymentTimings(deadline=deadline,
+                                       poll_initial=sub.timings.payment.poll_initial,
+                                       poll_max=sub.timings.payment.poll_max),
+                notify_workflow_id=workflow.info().workflow_id, purpose="subscription",
+                search_patient_id=payer.user_id,
+            ),
+            id=payment_workflow_id(payment_id),
+            static_summary=f"Payment for subscription {sub.subscription_id}",
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(ESAME_PATIENT_ID, payer.user_id)]),
+        )
+        outcome = asyncio.create_task(self._outcome(handle, payment_id))
+        if renewal:
+            await workflow.wait_condition(lambda: payment_id in self._created or outcome.done())
+        if renewal and payment_id in self._created:
+            view = self._created[payment_id]
+            await self._notify("renewal_payment_link", f"renewal-{sub.period}",
+                               {"checkout_url": view.checkout_url or "",
+                                "instructions": view.instructions or "",
+                                "amount": _format(view.amount.amount, view.amount.currency),
+                                "plan": plan.name})
+        result = await outcome
+        self._payments.append(result)
+        return result
+
+    async def _outcome(self, handle: ChildWorkflowHandle[PaymentWorkflow, PaymentResult],
+                       payment_id: str) -> PaymentResult:
+        try:
+            result: PaymentResult = await handle
+        except ChildWorkflowError:
+            result = PaymentResult(payment_id=payment_id, status=PaymentStatus.failed)
+        if payment_id not in self._created and self._first_payment is None:
+            # Refused by the provider before it existed there: the API answers at once.
+            self._first_payment_failed = True
+        return result
+
+    async def _remind_before_the_end(self) -> None:
+        sub = self._current
+        remind_at = self._period_end - sub.timings.renewal_reminder_before
+        await self._sleep_until(remind_at)
+        if sub.auto_renew:
+            plan = sub.next_plan or sub.plan
+            await self._notify("renewal_reminder", f"reminder-{sub.period}", {
+                "plan": plan.name, "amount": _format(plan.price.amount, plan.price.currency),
+                "period_end": self._period_end.isoformat(),
+            })
+
+    async def _sleep_until(self, moment: datetime) -> None:
+        delay = moment - workflow.now()
+        if delay > timedelta(0):
+            await workflow.sleep(delay)
+
+    async def _finish(self, status: SubscriptionStatus) -> SubscriptionState:
+        self._status = status
+        await self._record()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
+
+    # --- activities --------------------------------------------------------------------------
+
+    async def _record(self) -> None:
+        sub = self._current
+        await workflow.execute_activity(
+            "record_subscription",
+            RecordSubscription(
+                subscription_id=sub.subscription_id, user_id=sub.payer.user_id,
+                plan_id=sub.plan.plan_id, status=self._status, auto_renew=sub.auto_renew,
+                period=sub.period, current_period_start=sub.current_period_start,
+                current_period_end=sub.current_period_end,
+                next_plan_id=sub.next_plan.plan_id if sub.next_plan else None,
+                payment_method=sub.payer.method, provider=sub.payer.provider,
+                operator=sub.payer.operator, payer_phone=sub.payer.payer_phone,
+                billing_address_id=sub.payer.billing_address_id,
+            ),
+            result_type=SubscriptionRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        workflow.upsert_search_attributes(
+            [ESAME_STATUS.value_set(f"subscription_{self._status.value}")])
+
+    async def _grant_allowance(self) -> None:
+        sub = self._current
+        await workflow.execute_activity(
+            "grant_period_allowance",
+            GrantPeriodAllowance(subscription_id=sub.subscription_id,
+                                 user_id=sub.payer.user_id, period=sub.period,
+                                 sms=sub.plan.sms_per_period),
+            result_type=AllowanceGranted, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+
+    async def _notify(self, template: str, key: str, data: dict[str, str] | None = None) -> None:
+        """Email, and SMS when the subscriber has a phone (it counts against their balance)."""
+        sub = self._current
+        payer = sub.payer
+        values = {"plan": sub.plan.name, **(data or {})}
+        channels = [(Channel.email, payer.email)]
+        if payer.phone:
+            channels.append((Channel.sms, payer.phone))
+        for channel, to in channels:
+            await workflow.execute_activity(
+                "send_message",
+                SendMessage(
+                    idempotency_key=f"subscription-{sub.subscription_id}-{key}-{channel.value}",
+                    channel=channel, to=to, template=template, language=payer.language,
+                    data=values, user_id=payer.user_id,
+                ),
+                result_type=MessageSent, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+
+    # --- handlers ----------------------------------------------------------------------------
+
+    @workflow.signal(name="payment_created")
+    def payment_created(self, created: PaymentCreated) -> None:
+        self._created[created.payment.id] = created.payment
+        if self._first_payment is None and self._current.current_period_end is None:
+            self._first_payment = created.payment
+
+    @workflow.signal(name="payment_settled")
+    def payment_settled(self, settled: PaymentSettled) -> None:
+        # The child's result is awaited directly; this only keeps the view up to date.
+        view = self._created.get(settled.result.payment_id)
+        if view is not None:
+            self._created[view.id] = view.model_copy(update={"status": settled.result.status})
+
+    @workflow.update(name="checkout")
+    async def checkout(self) -> SubscriptionCreated:
+        """The first payment as soon as it exists at the provider (for the API's answer)."""
+        await self._wait_for_checkout(lambda: self._first_payment is not None
+                                      or self._first_payment_failed)
+        if self._first_payment is None:
+            raise ApplicationError("the payment provider refused this payment",
+                                   type=BusinessError.payment_declined.value,
+                                   non_retryable=True)
+        return SubscriptionCreated(subscription_id=self._current.subscription_id,
+                                   status=SubscriptionStatus.pending_payment,
+                                   payment=self._first_payment)
+
+    @workflow.update(name="cancel")
+    async def cancel(self) -> CancelResult:
+        sub = self._current
+        sub.auto_renew = False
+        if self._status is SubscriptionStatus.active:
+            self._status = SubscriptionStatus.canceled
+        await self._record()
+        return CancelResult(status=self._status, auto_renew=False,
+                            current_period_end=sub.current_period_end)
+
+    @cancel.validator
+    def _cancel_only_a_live_subscription(self) -> None:
+        if self._status not in (SubscriptionStatus.active, SubscriptionStatus.past_due,
+                                SubscriptionStatus.pending_payment):
+            raise ApplicationError("this subscription is not renewing",
+                                   type=BusinessError.conflict.value, non_retryable=True)
+
+    @workflow.update(name="change_plan")
+    async def change_plan(self, plan: PlanTerms) -> PlanChangeResult:
+        sub = self._current
+        sub.next_plan = plan
+        await self._record()
+        return PlanChangeResult(next_plan_code=plan.code, effective_at=sub.current_period_end)
+
+    @change_plan.validator
+    def _change_only_an_active_subscription(self, plan: PlanTerms) -> None:
+        if self._status is not SubscriptionStatus.active:
+            raise ApplicationError("only an active, renewing subscription can change plan",
+                                   type=BusinessError.conflict.value, non_retryable=True)
+
+    async def _wait_for_checkout(self, ready: Callable[[], bool]) -> None:
+        # The API is waiting on this answer: past a bound, the provider is not answering
+        # (the payment keeps trying in the background and the payer can look it up later).
+        try:
+            await workflow.wait_condition(ready, timeout=CHECKOUT_WAIT)
+        except TimeoutError:
+            raise ApplicationError(
+                "The payment provider is not answering; try again in a moment.",
+                type=BusinessError.conflict.value, non_retryable=True) from None
+
+    @workflow.query(name="state")
+    def state(self) -> SubscriptionState:
+        sub = self._current
+        return SubscriptionState(
+            subscription_id=sub.subscription_id, status=self._status, period=sub.period,
+            plan_code=sub.plan.code, current_period_end=sub.current_period_end,
+            auto_renew=sub.auto_renew, payments=self._payments,
+        )
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @property
+    def _current(self) -> SubscriptionInput:
+        assert self._sub is not None
+        return self._sub
+
+    @property
+    def _period_end(self) -> datetime:
+        end = self._current.current_period_end
+        assert end is not None
+        return end
+
+
+def _format(amount: int, currency: str) -> str:
+    if currency == "XAF":
+        return f"{amount} XAF"
+    return f"{amount / 100:.2f} {currency}"
