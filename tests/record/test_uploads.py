@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from core.settings import Settings
 from db.engine import SessionMaker
-from db.models import Document
+from db.models import Balance, Document
 from domain.documents import safe_filename
 from providers.storage.local import LocalStorage
 from tests.record.conftest import DICOM, JPEG, PDF, PNG, upload
@@ -206,6 +206,23 @@ async def test_the_openapi_schema_publishes_the_record(client: httpx.AsyncClient
                  "/api/v1/documents/{document_id}/content", "/api/v1/me/vitals",
                  "/api/v1/me/record/fhir", "/api/v1/doctor/shared-documents"):
         assert path in paths, path
+
+
+async def test_bought_storage_raises_the_upload_quota(
+    app: FastAPI, client: httpx.AsyncClient, patient: TestUser, sessions: SessionMaker,
+    settings: Settings,
+) -> None:
+    app.state.settings = settings.model_copy(update={"limits": settings.limits.model_copy(
+        update={"storage_default_quota_bytes": len(PDF) + 5})})
+    assert (await upload(client, patient, ("a.pdf", PDF))).status_code == 201
+    assert (await upload(client, patient, ("b.pdf", PDF))).status_code == 413
+    # What a paid storage purchase credits (tests/payments cover the purchase itself).
+    async with sessions() as session, session.begin():
+        session.add(Balance(user_id=patient.id, storage_extra_bytes=len(PDF)))
+    assert (await upload(client, patient, ("b.pdf", PDF))).status_code == 201
+    entitlements = (await client.get("/api/v1/me/entitlements", headers=patient.headers)).json()
+    assert entitlements["storage_quota_bytes"] == 2 * len(PDF) + 5
+    assert entitlements["storage_used_bytes"] == 2 * len(PDF)
 
 
 async def test_racing_uploads_cannot_both_fill_the_same_free_space(
