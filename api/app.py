@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
-from api.routers import auth, dev, health
+from api.routers import accounts, auth, dev, doctors, health, invitations
 from core.settings import Settings, get_settings
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 
@@ -50,6 +50,12 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(auth.router)
+    for router in accounts.routers:
+        app.include_router(router)
+    app.include_router(invitations.router)
+    app.include_router(doctors.directory_router)
+    app.include_router(doctors.my_doctors_router)
+    app.include_router(doctors.doctor_side_router)
     if settings.is_dev:
         app.include_router(dev.router)
     return app

@@ -12,12 +12,19 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.accounts import AccountActivities
+from activities.care_links import CareLinkActivities
+from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from providers.email import EmailSender, build_email_sender
 from providers.sms import SmsSender, build_sms_sender
+from workflows.account_exists import AccountExistsNoticeWorkflow
+from workflows.account_validation import AccountValidationWorkflow
+from workflows.doctor_link import DoctorLinkWorkflow
+from workflows.invitation import InvitationWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +49,25 @@ class WorkerDeps:
 
 
 def workflows() -> list[type]:
-    return []
+    return [
+        AccountValidationWorkflow,
+        AccountExistsNoticeWorkflow,
+        InvitationWorkflow,
+        DoctorLinkWorkflow,
+    ]
 
 
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     messaging = MessagingActivities(deps.sessions, deps.email, deps.sms)
-    return [messaging.send_message]
+    accounts = AccountActivities(deps.settings, deps.sessions, messaging)
+    invitations = InvitationActivities(deps.settings, deps.sessions, messaging)
+    care_links = CareLinkActivities(deps.settings, deps.sessions, messaging)
+    return [
+        messaging.send_message,
+        *accounts.all(),
+        *invitations.all(),
+        *care_links.all(),
+    ]
 
 
 def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None) -> Worker:
