@@ -194,14 +194,16 @@ class AccountValidationWorkflow:
 
     async def _send_code(self) -> None:
         # A new code replaces the previous one and gives back every attempt.
-        self._codes_sent += 1
-        self._code_attempts = 0
-        self._code_expires_at = workflow.now() + self._timings.verification_code_ttl
+        generation = self._codes_sent + 1
+        expires_at = workflow.now() + self._timings.verification_code_ttl
         await run_activity(
             "send_verification_code",
-            SendVerificationCode(user_id=self._user_id, generation=self._codes_sent,
-                                 expires_at=self._code_expires_at),
+            SendVerificationCode(user_id=self._user_id, generation=generation,
+                                 expires_at=expires_at),
             Done)
+        self._codes_sent = max(self._codes_sent, generation)
+        self._code_attempts = 0
+        self._code_expires_at = expires_at
 
     async def _accept_invitations_to_this_email(self) -> None:
         pending = await run_activity(
