@@ -59,8 +59,10 @@ def _owner_attributes(user: User) -> list[SearchAttributePair[str]]:
     return [SearchAttributePair(ESAME_PATIENT_ID, user.id)]
 
 
-async def start_account_validation(client: Client, settings: Settings, user: User) -> None:
-    await client.start_workflow(
+async def start_account_validation(
+    client: Client, settings: Settings, user: User
+) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
         AccountValidationWorkflow.run,
         AccountValidationInput(user_id=user.id, timings=account_timings(settings)),
         id=account_workflow_id(user.id),
@@ -93,9 +95,11 @@ async def notify_account_exists(client: Client, settings: Settings, user: User,
         )
 
 
-async def start_invitation(client: Client, settings: Settings, invitation: Invitation) -> None:
+async def start_invitation(
+    client: Client, settings: Settings, invitation: Invitation
+) -> WorkflowHandle[Any, Any]:
     d = settings.durations
-    await client.start_workflow(
+    return await client.start_workflow(
         InvitationWorkflow.run,
         InvitationInput(
             invitation_id=invitation.id, inviter_id=invitation.inviter_id,
@@ -112,9 +116,11 @@ async def start_invitation(client: Client, settings: Settings, invitation: Invit
     )
 
 
-async def start_doctor_link(client: Client, settings: Settings, link: CareLink) -> None:
+async def start_doctor_link(
+    client: Client, settings: Settings, link: CareLink
+) -> WorkflowHandle[Any, Any]:
     d = settings.durations
-    await client.start_workflow(
+    return await client.start_workflow(
         DoctorLinkWorkflow.run,
         DoctorLinkInput(
             link_id=link.id, patient_id=link.patient_id, doctor_id=link.doctor_id,
