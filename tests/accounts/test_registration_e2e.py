@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -110,7 +112,7 @@ async def test_a_duplicate_registration_creates_nothing_and_tells_the_owner(
 
 
 async def test_registration_checks_its_fields(api: httpx.AsyncClient) -> None:
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"role": "admin"},
         {"role": "doctor", "doctor": None},
         {"role": "pharmacist"},
