@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.harness import Result, dev_server
 
 # Each module has `async def run(temporal) -> list[Result]`.
-BENCHMARKS: list[str] = []
+BENCHMARKS: list[str] = ["account_validation"]
 
 RESULTS = Path(__file__).with_name("results.json")
 

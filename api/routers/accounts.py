@@ -6,6 +6,7 @@ The account's status belongs to its workflow (`account-<id>`): these routes save
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 from typing import Any, Literal
@@ -89,8 +90,9 @@ async def register(
     body: Registration, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> RegistrationAccepted:
     email = body.email.strip().lower()
-    # Hashed whether or not the address is taken, so both answers take as long.
-    password_hash = hash_password(body.password)
+    # Hashed whether or not the address is taken, so both answers take as long; in a
+    # thread, since argon2 takes a core for a tenth of a second and would stall the loop.
+    password_hash = await asyncio.to_thread(hash_password, body.password)
     if body.role == Role.pharmacist and await session.get(Pharmacy, body.pharmacy_id) is None:
         raise Problem(422, "The request has invalid fields.",
                       errors=[{"field": "pharmacy_id", "message": "no such pharmacy"}])
