@@ -44,6 +44,9 @@ from workers.main import WorkerDeps, activities, workflows
 
 pytestmark = pytest.mark.db
 
+# Time is moved on step by step (`env.sleep`), so each reminder is seen before the expiry.
+MARGIN = timedelta(minutes=1)
+
 
 @pytest.fixture
 async def env(
@@ -102,10 +105,14 @@ async def test_unvalidated_account_is_reminded_then_expires_and_frees_its_email(
 ) -> None:
     user, handle = await _pending_account(sessions, settings, env.client)
     assert user.email
+    d = settings.durations
+    await _messages(sessions, user.email, "account_validation")
+    await env.sleep(d.validation_reminder_after + MARGIN)
+    (reminder,) = await _messages(sessions, user.email, "account_validation_reminder")
+    await env.sleep(d.validation_expires_after - d.validation_reminder_after + MARGIN)
     outcome = await handle.result()
     assert outcome.status == "expired"
     assert len(await _messages(sessions, user.email, "account_validation")) == 1
-    (reminder,) = await _messages(sessions, user.email, "account_validation_reminder")
     (link,) = await _messages(sessions, user.email, "account_validation")
     assert reminder.data["validation_url"] == link.data["validation_url"]
     async with sessions() as session:
@@ -173,11 +180,14 @@ async def test_invitation_is_reminded_then_expires(
     async with sessions() as session, session.begin():
         session.add(invitation)
     handle = await start_invitation(env.client, settings, invitation)
-    outcome = await handle.result()
-    assert outcome.status == InvitationStatus.expired
+    d = settings.durations
     assert len(await _messages(sessions, "friend@example.com", "platform_invitation")) == 1
+    await env.sleep(d.invitation_reminder_after + MARGIN)
     assert len(await _messages(sessions, "friend@example.com",
                                "platform_invitation_reminder")) == 1
+    await env.sleep(d.invitation_expires_after - d.invitation_reminder_after + MARGIN)
+    outcome = await handle.result()
+    assert outcome.status == InvitationStatus.expired
     async with sessions() as session:
         stored = await session.get(Invitation, invitation.id)
         assert stored is not None and stored.status == "expired" and stored.closed_at
@@ -202,8 +212,13 @@ async def test_invitation_is_accepted_when_the_address_registers(
         stored = await session.get(Invitation, invitation.id)
         assert stored is not None and stored.accepted_user_id == newcomer.id
     assert await _messages(sessions, newcomer.email, "platform_invitation_reminder", 0) == []
-    # A run left waiting would hold the test server's clock for the tests that follow.
-    await account.terminate("test over")
+    # The newcomer goes on to an active account (a run left waiting, or terminated in the
+    # middle of a step, would hold the test server's clock for the tests that follow).
+    await _update(env.client, newcomer.id, "profile_saved", ProfileSaved())
+    (code,) = await _messages(sessions, newcomer.email, "verification_code")
+    await _update(env.client, newcomer.id, "submit_code", SubmitCode(code=code.data["code"]))
+    await _update(env.client, newcomer.id, "give_consent", GiveConsent())
+    assert (await account.result()).status == AccountStatus.active
 
 
 async def test_an_unanswered_doctor_request_expires_and_the_patient_is_told(
@@ -216,10 +231,14 @@ async def test_an_unanswered_doctor_request_expires_and_the_patient_is_told(
     async with sessions() as session, session.begin():
         session.add(link)
     handle = await start_doctor_link(env.client, settings, link)
+    d = settings.durations
+    assert len(await _messages(sessions, doctor.email, "doctor_invitation")) == 1
+    await env.sleep(d.doctor_invitation_reminder_after + MARGIN)
+    assert len(await _messages(sessions, doctor.email, "doctor_invitation_reminder")) == 1
+    await env.sleep(d.doctor_invitation_expires_after - d.doctor_invitation_reminder_after
+                    + MARGIN)
     outcome = await handle.result()
     assert outcome.status == CareLinkStatus.expired
-    assert len(await _messages(sessions, doctor.email, "doctor_invitation")) == 1
-    assert len(await _messages(sessions, doctor.email, "doctor_invitation_reminder")) == 1
     assert len(await _messages(sessions, patient.email, "doctor_invitation_expired")) == 1
     async with sessions() as session:
         stored = await session.get(CareLink, link.id)
