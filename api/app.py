@@ -11,7 +11,19 @@ from temporalio.client import Client
 
 from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
-from api.routers import accounts, auth, dev, doctors, health, invitations
+from api.routers import (
+    accounts,
+    audit,
+    auth,
+    dev,
+    doctors,
+    documents,
+    drugs,
+    health,
+    invitations,
+    record,
+    vitals,
+)
 from core.settings import Settings, get_settings
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 
@@ -56,6 +68,11 @@ def create_app(
     app.include_router(doctors.directory_router)
     app.include_router(doctors.my_doctors_router)
     app.include_router(doctors.doctor_side_router)
+    app.include_router(record.router)
+    app.include_router(documents.router)
+    app.include_router(drugs.router)
+    app.include_router(vitals.router)
+    app.include_router(audit.router)
     if settings.is_dev:
         app.include_router(dev.router)
     return app

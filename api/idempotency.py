@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from sqlalchemy import delete
@@ -45,9 +46,7 @@ class IdempotencyMiddleware:
             return
 
         body = await _read_body(receive)
-        request_hash = hashlib.sha256(
-            headers.get(b"content-type", b"") + b"\n" + body
-        ).hexdigest()
+        request_hash = _request_hash(headers.get(b"content-type", b""), body)
         record_key = f"{self._caller(headers)}:{scope['path']}:{key}"
 
         async with self.sessions() as session:
@@ -130,6 +129,17 @@ class IdempotencyMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": (record.response_body or "").encode()})
+
+
+def _request_hash(content_type: bytes, body: bytes) -> str:
+    """Same request, same hash: a multipart body is hashed without its boundary, which a
+    client picks at random on every retry of the same upload."""
+    match = re.search(rb"boundary=\"?([^\";]+)\"?", content_type)
+    if content_type.startswith(b"multipart/") and match:
+        boundary = match.group(1)
+        content_type = content_type.replace(boundary, b"")
+        body = body.replace(boundary, b"")
+    return hashlib.sha256(content_type + b"\n" + body).hexdigest()
 
 
 async def _read_body(receive: Receive) -> bytes:

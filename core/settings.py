@@ -67,6 +67,11 @@ class Limits(BaseModel):
     invitations_per_day: int = 20
     verification_resends_per_window: int = 5
     verification_resend_window: timedelta = timedelta(hours=1)
+    # Medical record documents: one file's size, files per upload, and the storage quota a
+    # user has until the payments area's entitlements decide it (db/queries/storage.py).
+    document_max_bytes: int = 20 * 1024 * 1024
+    documents_per_upload: int = 10
+    storage_default_quota_bytes: int = 500 * 1024 * 1024
 
 
 class EmailSettings(BaseModel):
@@ -79,6 +84,8 @@ class EmailSettings(BaseModel):
     smtp_starttls: bool = False
     sendgrid_api_key: str | None = None
     sendgrid_host: str = "https://api.sendgrid.com"
+    # E-same template name -> SendGrid dynamic template id (others are sent pre-rendered).
+    sendgrid_templates: dict[str, str] = Field(default_factory=dict)
 
 
 class SmsSettings(BaseModel):
@@ -88,6 +95,21 @@ class SmsSettings(BaseModel):
     twilio_from: str | None = None
     # Twilio's API host; tests point it at a local peer.
     twilio_base_url: str = "https://api.twilio.com"
+
+
+class StorageSettings(BaseModel):
+    """Where uploaded documents live: a local folder (default) or an S3-compatible bucket."""
+
+    provider: Literal["local", "s3"] = "local"
+    # Local folder; empty means `<data_dir>/documents`.
+    local_dir: Path | None = None
+    s3_bucket: str = "esame-documents"
+    s3_prefix: str = ""
+    s3_region: str = "eu-west-3"
+    # Set for an S3-compatible service (MinIO, moto, Scaleway...); empty means AWS.
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
 
 class Settings(BaseSettings):
@@ -113,6 +135,7 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     email: EmailSettings = Field(default_factory=EmailSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,16 +1,37 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
 from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.drugs import DrugProduct, DrugToken
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
+from db.models.record import (
+    Allergy,
+    Antecedent,
+    AttendingDoctor,
+    Document,
+    DocumentReport,
+    DocumentShare,
+    Treatment,
+    VitalSign,
+)
 
 __all__ = [
+    "Allergy",
+    "Antecedent",
+    "AttendingDoctor",
     "AuditEntry",
     "CareLink",
     "DoctorProfile",
+    "Document",
+    "DocumentReport",
+    "DocumentShare",
+    "DrugProduct",
+    "DrugToken",
     "IdempotencyRecord",
     "Invitation",
     "Message",
     "Pharmacy",
     "RateLimitEvent",
+    "Treatment",
     "User",
+    "VitalSign",
 ]

@@ -1,0 +1,198 @@
+"""The medical record as a FHIR R4B Bundle (checked with fhir.resources before it leaves).
+
+Vital signs follow the FHIR vital-signs profile: category `vital-signs`, LOINC codes, UCUM
+units; blood pressure is the panel 85354-9 with systolic (8480-6) and diastolic (8462-4)
+components.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from db.models import User, VitalSign
+from domain import record as r
+from domain.vitals import VITAL_TYPES, VitalType
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+# The CIS code of the French medicines database (BDPM, ANSM).
+CIS_SYSTEM = "urn:oid:1.2.250.1.213.2.3.1"
+ESAME = "https://esame.cm/fhir"
+_GENDER = {"female": "female", "male": "male", "other": "other"}
+_CRITICALITY = {"mild": "low", "moderate": "low", "severe": "high"}
+
+
+def _urn(item_id: str) -> str:
+    return f"urn:uuid:{uuid.UUID(hex=item_id)}"
+
+
+def _entry(item_id: str, resource: dict[str, Any]) -> dict[str, Any]:
+    return {"fullUrl": _urn(item_id), "resource": {"id": item_id, **resource}}
+
+
+def _quantity(value: float, unit: str, ucum: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": ucum}
+
+
+def _patient(user: User) -> dict[str, Any]:
+    patient: dict[str, Any] = {
+        "resourceType": "Patient",
+        "identifier": [{"system": f"{ESAME}/esame-id", "value": user.esame_id}],
+        "name": [{"family": user.last_name, "given": [user.first_name]}],
+    }
+    if user.sex in _GENDER:
+        patient["gender"] = _GENDER[user.sex]
+    if user.date_of_birth:
+        patient["birthDate"] = user.date_of_birth.isoformat()
+    if user.email:
+        patient["telecom"] = [{"system": "email", "value": user.email}]
+    return patient
+
+
+def _practitioner(item: r.AttendingDoctor) -> dict[str, Any]:
+    practitioner: dict[str, Any] = {
+        "resourceType": "Practitioner",
+        "name": [{"family": item.last_name, "given": [item.first_name]}],
+    }
+    if item.doctor_id:
+        practitioner["identifier"] = [{"system": f"{ESAME}/doctor-id", "value": item.doctor_id}]
+    if item.specialty:
+        practitioner["qualification"] = [{"code": {"text": item.specialty}}]
+    telecom = [{"system": "phone", "value": item.phone}] if item.phone else []
+    telecom += [{"system": "email", "value": item.email}] if item.email else []
+    if telecom:
+        practitioner["telecom"] = telecom
+    return practitioner
+
+
+def _condition(item: r.Antecedent, subject: dict[str, str]) -> dict[str, Any]:
+    condition: dict[str, Any] = {
+        "resourceType": "Condition",
+        "category": [{
+            "coding": [{"system": f"{ESAME}/antecedent-category", "code": item.category.value}],
+            "text": f"{item.category.value} history",
+        }],
+        "code": {"text": item.description},
+        "subject": subject,
+        "recordedDate": item.created_at.isoformat(),
+    }
+    if item.onset_date:
+        condition["onsetDateTime"] = item.onset_date.isoformat()
+    return condition
+
+
+def _allergy(item: r.Allergy, subject: dict[str, str]) -> dict[str, Any]:
+    allergy: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance",
+        "code": {"text": item.substance},
+        "patient": subject,
+        "recordedDate": item.created_at.isoformat(),
+    }
+    if item.severity:
+        allergy["criticality"] = _CRITICALITY[item.severity.value]
+    if item.reaction or item.severity:
+        reaction: dict[str, Any] = {"manifestation": [{"text": item.reaction or "unspecified"}]}
+        if item.severity:
+            reaction["severity"] = item.severity.value
+        allergy["reaction"] = [reaction]
+    return allergy
+
+
+def _medication(item: r.Treatment, subject: dict[str, str]) -> dict[str, Any]:
+    medication: dict[str, Any] = {"text": item.name}
+    if item.drug_id:
+        medication["coding"] = [{"system": CIS_SYSTEM, "code": item.drug_id,
+                                 "display": item.name}]
+    statement: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "status": "active",
+        "medicationCodeableConcept": medication,
+        "subject": subject,
+        "dateAsserted": item.created_at.isoformat(),
+    }
+    if item.since:
+        statement["effectivePeriod"] = {"start": item.since.isoformat()}
+    dosage = ", ".join(part for part in (item.dosage, item.frequency) if part)
+    if dosage:
+        statement["dosage"] = [{"text": dosage}]
+    return statement
+
+
+def _observation(vital: VitalSign, subject: dict[str, str]) -> dict[str, Any]:
+    info = VITAL_TYPES[VitalType(vital.type)]
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "vital-signs", "display": "Vital Signs",
+        }]}],
+        "code": {"coding": [{"system": LOINC, "code": info.loinc,
+                             "display": info.loinc_display}], "text": info.label},
+        "subject": subject,
+        "effectiveDateTime": vital.measured_at.isoformat(),
+    }
+    if info.components:
+        values = {"systolic": vital.systolic, "diastolic": vital.diastolic}
+        observation["component"] = [
+            {
+                "code": {"coding": [{"system": LOINC, "code": c.loinc, "display": c.label}]},
+                "valueQuantity": _quantity(values[c.code] or 0.0, c.unit, c.ucum),
+            }
+            for c in info.components
+        ]
+    else:
+        observation["valueQuantity"] = _quantity(vital.value or 0.0, info.unit, info.ucum)
+    return observation
+
+
+def _document(item: r.Document, subject: dict[str, str], base_url: str) -> dict[str, Any]:
+    return {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"coding": [{"system": f"{ESAME}/document-type", "code": item.type.value}],
+                 "text": item.type.value.replace("_", " ")},
+        "subject": subject,
+        "date": item.uploaded_at.isoformat(),
+        "content": [{"attachment": {
+            "contentType": item.content_type,
+            "url": f"{base_url}/api/v1/documents/{item.id}/content",
+            "size": item.size,
+            "title": item.filename,
+            "creation": item.uploaded_at.isoformat(),
+        }}],
+    }
+
+
+def record_bundle(
+    user: User, record: r.Record, vitals: list[VitalSign], base_url: str
+) -> dict[str, Any]:
+    subject = {"reference": _urn(user.id), "display": f"{user.first_name} {user.last_name}"}
+    patient = _patient(user)
+    if record.attending_doctors:
+        patient["generalPractitioner"] = [
+            {"reference": _urn(d.id), "display": f"{d.first_name} {d.last_name}"}
+            for d in record.attending_doctors
+        ]
+    entries = [_entry(user.id, patient)]
+    entries += [_entry(d.id, _practitioner(d)) for d in record.attending_doctors]
+    entries += [_entry(x.id, _condition(x, subject)) for x in record.antecedents]
+    entries += [_entry(x.id, _allergy(x, subject)) for x in record.allergies]
+    entries += [_entry(x.id, _medication(x, subject)) for x in record.treatments]
+    entries += [_entry(v.id, _observation(v, subject)) for v in vitals]
+    entries += [_entry(x.id, _document(x, subject, base_url)) for x in record.documents]
+    bundle = {
+        "resourceType": "Bundle",
+        "id": uuid.uuid4().hex,
+        "type": "collection",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "entry": entries,
+    }
+    # Fails loudly (500) rather than handing out a bundle other systems would reject.
+    validated = Bundle.model_validate(bundle)
+    result: dict[str, Any] = validated.model_dump(mode="json", exclude_none=True)
+    return result

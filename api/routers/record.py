@@ -1,0 +1,207 @@
+"""The patient's own medical record: sections added and removed directly (plain data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep
+from api.problems import Problem
+from api.record_fhir import record_bundle
+from db.models import (
+    Allergy,
+    Antecedent,
+    AttendingDoctor,
+    DoctorProfile,
+    Document,
+    DrugProduct,
+    Treatment,
+    User,
+    VitalSign,
+)
+from db.queries.audit import Outcome, record_access
+from domain import record as r
+from domain.accounts import AccountStatus, Role
+
+router = APIRouter(prefix="/api/v1/me/record", tags=["medical record"])
+
+_SECTIONS: dict[str, Any] = {
+    r.RecordSection.antecedents.value: Antecedent,
+    r.RecordSection.allergies.value: Allergy,
+    r.RecordSection.treatments.value: Treatment,
+    r.RecordSection.attending_doctors.value: AttendingDoctor,
+}
+
+
+def document_out(row: Document) -> r.Document:
+    return r.Document(id=row.id, type=r.DocumentType(row.type), filename=row.filename,
+                      content_type=row.content_type, size=row.size, sha256=row.sha256,
+                      uploaded_at=row.uploaded_at)
+
+
+def antecedent_out(row: Antecedent) -> r.Antecedent:
+    return r.Antecedent(id=row.id, category=r.AntecedentCategory(row.category),
+                        description=row.description, onset_date=row.onset_date,
+                        created_at=row.created_at)
+
+
+def allergy_out(row: Allergy) -> r.Allergy:
+    return r.Allergy(id=row.id, substance=row.substance, reaction=row.reaction,
+                     severity=r.Severity(row.severity) if row.severity else None,
+                     created_at=row.created_at)
+
+
+def treatment_out(row: Treatment) -> r.Treatment:
+    return r.Treatment(id=row.id, drug_id=row.drug_id, name=row.name, dosage=row.dosage,
+                       frequency=row.frequency, since=row.since, created_at=row.created_at)
+
+
+def attending_out(
+    row: AttendingDoctor, doctor: User | None, profile: DoctorProfile | None
+) -> r.AttendingDoctor:
+    if doctor is not None:
+        return r.AttendingDoctor(
+            id=row.id, doctor_id=doctor.id, registered=True, first_name=doctor.first_name,
+            last_name=doctor.last_name, specialty=profile.specialty if profile else None,
+            phone=None, email=None, created_at=row.created_at,
+        )
+    return r.AttendingDoctor(
+        id=row.id, doctor_id=None, registered=False, first_name=row.first_name or "",
+        last_name=row.last_name or "", specialty=row.specialty, phone=row.phone,
+        email=row.email, created_at=row.created_at,
+    )
+
+
+async def load_record(session: AsyncSession, patient_id: str) -> r.Record:
+    async def rows(model: Any, order: Any) -> list[Any]:
+        result = await session.scalars(
+            select(model).where(model.patient_id == patient_id).order_by(order, model.id)
+        )
+        return list(result)
+
+    attending = await session.execute(
+        select(AttendingDoctor, User, DoctorProfile)
+        .outerjoin(User, User.id == AttendingDoctor.doctor_id)
+        .outerjoin(DoctorProfile, DoctorProfile.user_id == AttendingDoctor.doctor_id)
+        .where(AttendingDoctor.patient_id == patient_id)
+        .order_by(AttendingDoctor.created_at, AttendingDoctor.id)
+    )
+    documents = await session.scalars(
+        select(Document).where(Document.owner_id == patient_id)
+        .order_by(Document.uploaded_at.desc(), Document.id.desc())
+    )
+    return r.Record(
+        antecedents=[antecedent_out(x) for x in await rows(Antecedent, Antecedent.created_at)],
+        allergies=[allergy_out(x) for x in await rows(Allergy, Allergy.created_at)],
+        treatments=[treatment_out(x) for x in await rows(Treatment, Treatment.created_at)],
+        attending_doctors=[attending_out(a, u, p) for a, u, p in attending.tuples()],
+        documents=[document_out(d) for d in documents],
+    )
+
+
+@router.get("", response_model=r.Record)
+async def get_record(user: ActivePatient, session: SessionDep) -> r.Record:
+    return await load_record(session, user.id)
+
+
+@router.post("/antecedents", status_code=201, response_model=r.Antecedent)
+async def add_antecedent(
+    body: r.AntecedentIn, user: ActivePatient, session: SessionDep
+) -> r.Antecedent:
+    row = Antecedent(patient_id=user.id, category=body.category.value,
+                     description=body.description, onset_date=body.onset_date)
+    session.add(row)
+    await session.commit()
+    return antecedent_out(row)
+
+
+@router.post("/allergies", status_code=201, response_model=r.Allergy)
+async def add_allergy(body: r.AllergyIn, user: ActivePatient, session: SessionDep) -> r.Allergy:
+    row = Allergy(patient_id=user.id, substance=body.substance, reaction=body.reaction,
+                  severity=body.severity.value if body.severity else None)
+    session.add(row)
+    await session.commit()
+    return allergy_out(row)
+
+
+@router.post("/treatments", status_code=201, response_model=r.Treatment)
+async def add_treatment(
+    body: r.TreatmentIn, user: ActivePatient, session: SessionDep
+) -> r.Treatment:
+    name = body.name
+    if body.drug_id is not None:
+        drug = await session.get(DrugProduct, body.drug_id)
+        if drug is None:
+            raise Problem(422, "This drug is not in the catalogue.",
+                          errors=[{"field": "drug_id", "message": "unknown drug"}])
+        name = name or drug.name
+    assert name is not None  # TreatmentIn requires drug_id or name
+    row = Treatment(patient_id=user.id, drug_id=body.drug_id, name=name, dosage=body.dosage,
+                    frequency=body.frequency, since=body.since)
+    session.add(row)
+    await session.commit()
+    return treatment_out(row)
+
+
+@router.post("/attending-doctors", status_code=201, response_model=r.AttendingDoctor)
+async def add_attending_doctor(
+    body: r.AttendingDoctorIn, user: ActivePatient, session: SessionDep
+) -> r.AttendingDoctor:
+    doctor: User | None = None
+    profile: DoctorProfile | None = None
+    if body.doctor_id is not None:
+        doctor = await session.get(User, body.doctor_id)
+        if doctor is None or doctor.role != Role.doctor or doctor.status != AccountStatus.active:
+            raise Problem(422, "No registered doctor has this id.",
+                          errors=[{"field": "doctor_id", "message": "unknown doctor"}])
+        already = await session.scalar(select(AttendingDoctor.id).where(
+            AttendingDoctor.patient_id == user.id, AttendingDoctor.doctor_id == doctor.id))
+        if already is not None:
+            raise Problem(409, "This doctor is already one of your attending doctors.")
+        profile = await session.get(DoctorProfile, doctor.id)
+        row = AttendingDoctor(patient_id=user.id, doctor_id=doctor.id)
+    else:
+        assert body.new is not None
+        row = AttendingDoctor(
+            patient_id=user.id, first_name=body.new.first_name, last_name=body.new.last_name,
+            specialty=body.new.specialty, phone=body.new.phone,
+            email=str(body.new.email) if body.new.email else None,
+        )
+    session.add(row)
+    await session.commit()
+    return attending_out(row, doctor, profile)
+
+
+@router.delete("/{section}/{item_id}", status_code=204, response_class=Response)
+async def delete_entry(
+    section: str, item_id: str, user: ActiveUser, session: SessionDep
+) -> Response:
+    """Any role reaches the lookup, so that an attempt on someone's entry is audited."""
+    model = _SECTIONS.get(section)
+    if model is None:
+        raise Problem(404, f"No record section {section!r}.")
+    owner_id = await session.scalar(select(model.patient_id).where(model.id == item_id))
+    if owner_id != user.id:
+        if owner_id is not None:
+            await record_access(session, user, owner_id, f"record.{section}.delete",
+                                f"{section}/{item_id}", Outcome.denied, "not the owner")
+        raise Problem(404, "No such entry in your record.")
+    await session.execute(delete(model).where(model.id == item_id))
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/fhir", response_model=dict[str, Any])
+async def get_record_fhir(
+    user: ActivePatient, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """The record as a FHIR R4B Bundle (type `collection`)."""
+    record = await load_record(session, user.id)
+    vitals = list(await session.scalars(
+        select(VitalSign).where(VitalSign.patient_id == user.id)
+        .order_by(VitalSign.measured_at, VitalSign.id)
+    ))
+    return record_bundle(user, record, vitals, settings.public_base_url)

@@ -1,0 +1,78 @@
+"""Vital signs: the measure types, a patient's measures, and their series for a chart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+from sqlalchemy import and_, or_, select
+
+from api.cursors import decode_cursor, encode_cursor
+from api.deps import ActivePatient, SessionDep
+from api.problems import Problem
+from db.models import VitalSign
+from domain.pagination import Page
+from domain.vitals import VITAL_TYPES, Vital, VitalIn, VitalType, VitalTypeInfo
+
+router = APIRouter(prefix="/api/v1", tags=["vital signs"])
+
+# Clocks of phones and devices drift; a measure a little ahead of ours is not "future".
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def vital_out(row: VitalSign) -> Vital:
+    return Vital(id=row.id, type=VitalType(row.type), measured_at=row.measured_at,
+                 value=row.value, systolic=row.systolic, diastolic=row.diastolic,
+                 unit=VITAL_TYPES[VitalType(row.type)].unit)
+
+
+@router.get("/vital-types", response_model=Page[VitalTypeInfo])
+async def vital_types() -> Page[VitalTypeInfo]:
+    return Page(items=list(VITAL_TYPES.values()))
+
+
+@router.post("/me/vitals", status_code=201, response_model=Vital)
+async def add_vital(body: VitalIn, user: ActivePatient, session: SessionDep) -> Vital:
+    if body.measured_at > datetime.now(UTC) + CLOCK_SKEW:
+        raise Problem(422, "A measure cannot be in the future.",
+                      errors=[{"field": "measured_at", "message": "in the future"}])
+    row = VitalSign(patient_id=user.id, type=body.type.value, measured_at=body.measured_at,
+                    value=body.value, systolic=body.systolic, diastolic=body.diastolic)
+    session.add(row)
+    await session.commit()
+    return vital_out(row)
+
+
+@router.get("/me/vitals", response_model=Page[Vital])
+async def list_vitals(
+    user: ActivePatient,
+    session: SessionDep,
+    type: VitalType | None = None,  # noqa: A002 (the API's field name)
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    cursor: str | None = None,
+) -> Page[Vital]:
+    """Points in time order (oldest first), ready for a chart."""
+    query = select(VitalSign).where(VitalSign.patient_id == user.id)
+    if type is not None:
+        query = query.where(VitalSign.type == type.value)
+    if from_ is not None:
+        query = query.where(VitalSign.measured_at >= from_)
+    if to is not None:
+        query = query.where(VitalSign.measured_at <= to)
+    after = decode_cursor(cursor)
+    if after is not None:
+        at, last_id = after
+        query = query.where(or_(VitalSign.measured_at > at,
+                                and_(VitalSign.measured_at == at, VitalSign.id > last_id)))
+    rows = list(await session.scalars(
+        query.order_by(VitalSign.measured_at, VitalSign.id).limit(limit + 1)
+    ))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].measured_at, rows[-1].id)
+    return Page(items=[vital_out(row) for row in rows], next_cursor=next_cursor)

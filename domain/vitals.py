@@ -1,0 +1,119 @@
+"""Vital signs: the measure types (units, LOINC codes, plausible ranges) and the rules a
+measure must follow."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+
+class VitalType(StrEnum):
+    blood_pressure = "blood_pressure"
+    heart_rate = "heart_rate"
+    temperature = "temperature"
+    weight = "weight"
+    height = "height"
+    spo2 = "spo2"
+    blood_glucose = "blood_glucose"
+
+
+class VitalComponent(BaseModel):
+    code: str
+    label: str
+    loinc: str
+    unit: str
+    ucum: str
+    min: float
+    max: float
+
+
+class VitalTypeInfo(BaseModel):
+    code: VitalType
+    label: str
+    loinc: str
+    loinc_display: str
+    unit: str = Field(description="The unit values are given in (UCUM code in `ucum`).")
+    ucum: str
+    min: float | None = None
+    max: float | None = None
+    components: list[VitalComponent] = Field(default_factory=list)
+
+
+# Ranges are what a human body can show (and a device record), not what is healthy: they
+# catch typing slips (a weight of 750 kg, a temperature of 3.7 °C), not illness.
+VITAL_TYPES: dict[VitalType, VitalTypeInfo] = {
+    info.code: info
+    for info in [
+        VitalTypeInfo(
+            code=VitalType.blood_pressure, label="Blood pressure", loinc="85354-9",
+            loinc_display="Blood pressure panel with all children optional",
+            unit="mmHg", ucum="mm[Hg]",
+            components=[
+                VitalComponent(code="systolic", label="Systolic blood pressure", loinc="8480-6",
+                               unit="mmHg", ucum="mm[Hg]", min=50, max=260),
+                VitalComponent(code="diastolic", label="Diastolic blood pressure",
+                               loinc="8462-4", unit="mmHg", ucum="mm[Hg]", min=20, max=160),
+            ],
+        ),
+        VitalTypeInfo(code=VitalType.heart_rate, label="Heart rate", loinc="8867-4",
+                      loinc_display="Heart rate", unit="/min", ucum="/min", min=20, max=250),
+        VitalTypeInfo(code=VitalType.temperature, label="Body temperature", loinc="8310-5",
+                      loinc_display="Body temperature", unit="°C", ucum="Cel", min=30, max=45),
+        VitalTypeInfo(code=VitalType.weight, label="Body weight", loinc="29463-7",
+                      loinc_display="Body weight", unit="kg", ucum="kg", min=0.3, max=400),
+        VitalTypeInfo(code=VitalType.height, label="Body height", loinc="8302-2",
+                      loinc_display="Body height", unit="cm", ucum="cm", min=20, max=260),
+        VitalTypeInfo(code=VitalType.spo2, label="Oxygen saturation (SpO2)", loinc="59408-5",
+                      loinc_display="Oxygen saturation in Arterial blood by Pulse oximetry",
+                      unit="%", ucum="%", min=50, max=100),
+        VitalTypeInfo(code=VitalType.blood_glucose, label="Blood glucose", loinc="2339-0",
+                      loinc_display="Glucose [Mass/volume] in Blood", unit="mg/dL",
+                      ucum="mg/dL", min=20, max=800),
+    ]
+}
+
+
+class VitalIn(BaseModel):
+    type: VitalType
+    measured_at: AwareDatetime
+    value: float | None = None
+    systolic: float | None = None
+    diastolic: float | None = None
+
+    @model_validator(mode="after")
+    def _plausible(self) -> "VitalIn":
+        info = VITAL_TYPES[self.type]
+        if self.type == VitalType.blood_pressure:
+            if self.systolic is None or self.diastolic is None:
+                raise ValueError("blood_pressure needs systolic and diastolic")
+            if self.value is not None:
+                raise ValueError("blood_pressure takes systolic and diastolic, not value")
+            for component, given in zip(info.components, (self.systolic, self.diastolic),
+                                        strict=True):
+                _in_range(component.code, given, component.min, component.max, info.unit)
+            if self.diastolic >= self.systolic:
+                raise ValueError("diastolic must be below systolic")
+        else:
+            if self.value is None:
+                raise ValueError(f"{self.type.value} needs value")
+            if self.systolic is not None or self.diastolic is not None:
+                raise ValueError(f"{self.type.value} takes value, not systolic/diastolic")
+            assert info.min is not None and info.max is not None
+            _in_range("value", self.value, info.min, info.max, info.unit)
+        return self
+
+
+def _in_range(name: str, value: float, low: float, high: float, unit: str) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name} {value:g} {unit} is outside the plausible range "
+                         f"{low:g}–{high:g} {unit}")
+
+
+class Vital(BaseModel):
+    id: str
+    type: VitalType
+    measured_at: datetime
+    value: float | None = None
+    systolic: float | None = None
+    diastolic: float | None = None
+    unit: str
