@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from domain.accounts import AccountExistsNoticeInput, Done, SendAccountExistsNotice
+# Pydantic models are imported once, not re-created in every run's sandbox.
+with workflow.unsafe.imports_passed_through():
+    from domain.accounts import AccountExistsNoticeInput, Done, SendAccountExistsNotice
+
 from workflows.common import run_activity
 
 
@@ -14,5 +17,6 @@ from workflows.common import run_activity
 class AccountExistsNoticeWorkflow:
     @workflow.run
     async def run(self, notice: AccountExistsNoticeInput) -> Done:
-        return await run_activity("send_account_exists_notice",
-                         SendAccountExistsNotice(user_id=notice.user_id, day=notice.day), Done)
+        return await run_activity(
+            "send_account_exists_notice",
+            SendAccountExistsNotice(user_id=notice.user_id, day=notice.day), Done)

@@ -12,34 +12,37 @@ from datetime import datetime
 
 from temporalio import workflow
 
-from domain.accounts import (
-    AccountOpened,
-    AccountOutcome,
-    AccountState,
-    AccountStatus,
-    AccountValidationInput,
-    CheckVerificationCode,
-    CodeCheck,
-    Done,
-    ExpireAccount,
-    FindPendingInvitations,
-    GiveConsent,
-    InvitationAccepted,
-    OpenAccount,
-    PendingInvitations,
-    ProfileSaved,
-    RecordCodeVerified,
-    RecordConsent,
-    ResendCode,
-    SendProfileReminder,
-    SendValidationLink,
-    SendVerificationCode,
-    SetAccountStatus,
-    SubmitCode,
-    ValidateEmail,
-)
-from domain.errors import BusinessError
-from domain.ids import invitation_workflow_id
+# Pydantic models are imported once, not re-created in every run's sandbox.
+with workflow.unsafe.imports_passed_through():
+    from domain.accounts import (
+        AccountOpened,
+        AccountOutcome,
+        AccountState,
+        AccountStatus,
+        AccountValidationInput,
+        CheckVerificationCode,
+        CodeCheck,
+        Done,
+        ExpireAccount,
+        FindPendingInvitations,
+        GiveConsent,
+        InvitationAccepted,
+        OpenAccount,
+        PendingInvitations,
+        ProfileSaved,
+        RecordCodeVerified,
+        RecordConsent,
+        ResendCode,
+        SendProfileReminder,
+        SendValidationLink,
+        SendVerificationCode,
+        SetAccountStatus,
+        SubmitCode,
+        ValidateEmail,
+    )
+    from domain.errors import BusinessError
+    from domain.ids import invitation_workflow_id
+
 from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
 
 
@@ -62,8 +65,8 @@ class AccountValidationWorkflow:
     async def run(self, account: AccountValidationInput) -> AccountOutcome:
         timings = account.timings
         await run_activity("open_account", OpenAccount(user_id=self._user_id), AccountOpened,
-                             retry_policy=WAIT_FOR_COMMIT,
-                             schedule_to_close_timeout=timings.registration_commit_timeout)
+                           retry_policy=WAIT_FOR_COMMIT,
+                           schedule_to_close_timeout=timings.registration_commit_timeout)
 
         # 1. The email address: a link, a reminder, then expiry.
         expires_at = workflow.now() + timings.validation_expires_after
@@ -89,7 +92,7 @@ class AccountValidationWorkflow:
         if not await within(lambda: self._profile_saved, timings.profile_reminder_after,
                             "profile reminder"):
             await run_activity("send_profile_reminder",
-                                 SendProfileReminder(user_id=self._user_id), Done)
+                               SendProfileReminder(user_id=self._user_id), Done)
             await workflow.wait_condition(lambda: self._profile_saved)
         await self._set_status(AccountStatus.profile_completed)
         await self._send_code()
@@ -144,7 +147,7 @@ class AccountValidationWorkflow:
             raise business_error(BusinessError.bad_request, "Wrong code.")
         if not self._code_verified:
             await run_activity("record_code_verified",
-                                 RecordCodeVerified(user_id=self._user_id), Done)
+                               RecordCodeVerified(user_id=self._user_id), Done)
             self._code_verified = True
         await self._until_active_if_complete()
         return self._state()
@@ -219,7 +222,7 @@ class AccountValidationWorkflow:
 
     async def _set_status(self, status: AccountStatus) -> None:
         await run_activity("set_account_status",
-                             SetAccountStatus(user_id=self._user_id, status=status), Done)
+                           SetAccountStatus(user_id=self._user_id, status=status), Done)
         self._show(status)
 
     def _show(self, status: AccountStatus) -> None:

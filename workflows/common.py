@@ -11,7 +11,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import BusinessError
+# Pydantic models are imported once, not re-created in every run's sandbox.
+with workflow.unsafe.imports_passed_through():
+    from domain.errors import BusinessError
 
 R = TypeVar("R", bound=BaseModel)
 

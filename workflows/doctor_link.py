@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from domain.accounts import (
-    CareLinkStatus,
-    DoctorDecision,
-    DoctorLinkInput,
-    DoctorLinkState,
-    Done,
-    NotifyDoctorOfInvitation,
-    NotifyPatientOfDecision,
-    SetCareLinkStatus,
-)
-from domain.errors import BusinessError
+# Pydantic models are imported once, not re-created in every run's sandbox.
+with workflow.unsafe.imports_passed_through():
+    from domain.accounts import (
+        CareLinkStatus,
+        DoctorDecision,
+        DoctorLinkInput,
+        DoctorLinkState,
+        Done,
+        NotifyDoctorOfInvitation,
+        NotifyPatientOfDecision,
+        SetCareLinkStatus,
+    )
+    from domain.errors import BusinessError
+
 from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
 
 
@@ -34,25 +37,25 @@ class DoctorLinkWorkflow:
         timings = link.timings
         expires_at = workflow.now() + timings.expires_after
         await run_activity("notify_doctor_of_invitation",
-                  NotifyDoctorOfInvitation(link_id=link.link_id, expires_at=expires_at),
-                  Done, retry_policy=WAIT_FOR_COMMIT)
+                           NotifyDoctorOfInvitation(link_id=link.link_id, expires_at=expires_at),
+                           Done, retry_policy=WAIT_FOR_COMMIT)
 
         answered = await within(self._answered, timings.reminder_after, "doctor reminder")
         if not answered:
             await run_activity("notify_doctor_of_invitation",
-                      NotifyDoctorOfInvitation(link_id=link.link_id, reminder=True,
-                                               expires_at=expires_at),
-                      Done)
+                               NotifyDoctorOfInvitation(link_id=link.link_id, reminder=True,
+                                                        expires_at=expires_at),
+                               Done)
             await within(self._answered, timings.expires_after - timings.reminder_after,
                          "doctor expiry")
 
         outcome = self._decision or CareLinkStatus.expired
         await run_activity("set_care_link_status",
-                  SetCareLinkStatus(link_id=link.link_id, status=outcome), Done)
+                           SetCareLinkStatus(link_id=link.link_id, status=outcome), Done)
         self._status = outcome
         set_status(outcome.value)
         await run_activity("notify_patient_of_decision",
-                  NotifyPatientOfDecision(link_id=link.link_id, status=outcome), Done)
+                           NotifyPatientOfDecision(link_id=link.link_id, status=outcome), Done)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return DoctorLinkState(status=outcome)
 

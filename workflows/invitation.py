@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from domain.accounts import (
-    CloseInvitation,
-    Done,
-    InvitationAccepted,
-    InvitationInput,
-    InvitationOutcome,
-    InvitationStatus,
-    SendPlatformInvitation,
-)
+# Pydantic models are imported once, not re-created in every run's sandbox.
+with workflow.unsafe.imports_passed_through():
+    from domain.accounts import (
+        CloseInvitation,
+        Done,
+        InvitationAccepted,
+        InvitationInput,
+        InvitationOutcome,
+        InvitationStatus,
+        SendPlatformInvitation,
+    )
+
 from workflows.common import WAIT_FOR_COMMIT, run_activity, set_status, within
 
 
@@ -30,25 +33,25 @@ class InvitationWorkflow:
         timings = invitation.timings
         expires_at = workflow.now() + timings.expires_after
         await run_activity("send_platform_invitation",
-                  SendPlatformInvitation(invitation_id=invitation.invitation_id,
-                                         expires_at=expires_at),
-                  Done, retry_policy=WAIT_FOR_COMMIT)
+                           SendPlatformInvitation(invitation_id=invitation.invitation_id,
+                                                  expires_at=expires_at),
+                           Done, retry_policy=WAIT_FOR_COMMIT)
 
         accepted = await within(self._accepted, timings.reminder_after, "invitation reminder")
         if not accepted:
             await run_activity("send_platform_invitation",
-                      SendPlatformInvitation(invitation_id=invitation.invitation_id,
-                                             reminder=True, expires_at=expires_at),
-                      Done)
+                               SendPlatformInvitation(invitation_id=invitation.invitation_id,
+                                                      reminder=True, expires_at=expires_at),
+                               Done)
             accepted = await within(self._accepted,
                                     timings.expires_after - timings.reminder_after,
                                     "invitation expiry")
 
         status = InvitationStatus.accepted if accepted else InvitationStatus.expired
         await run_activity("close_invitation",
-                  CloseInvitation(invitation_id=invitation.invitation_id, status=status,
-                                  accepted_user_id=self._accepted_by),
-                  Done)
+                           CloseInvitation(invitation_id=invitation.invitation_id, status=status,
+                                           accepted_user_id=self._accepted_by),
+                           Done)
         set_status(status.value)
         return InvitationOutcome(invitation_id=invitation.invitation_id, status=status)
 
