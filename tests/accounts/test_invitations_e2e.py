@@ -7,7 +7,7 @@ import pytest
 
 from core.settings import Settings
 from db.engine import SessionMaker
-from domain.accounts import Role
+from domain.accounts import AccountStatus, Role
 from tests.accounts.flows import activate, delivered, new_email, register, validate
 from tests.support.users import make_user
 
@@ -144,3 +144,29 @@ async def test_only_patients_invite_listed_doctors(
     not_a_doctor = await api.post("/api/v1/me/doctors", json={"doctor_id": patient.id},
                                   headers=patient.headers)
     assert not_a_doctor.status_code == 404
+
+
+async def test_the_directory_is_searched_and_paged(
+    api: httpx.AsyncClient, sessions: SessionMaker, e2e_settings: Settings
+) -> None:
+    doctors = [await make_user(sessions, e2e_settings, Role.doctor, specialty=specialty)
+               for specialty in ("cardiology", "cardiology", "dermatology")]
+    await make_user(sessions, e2e_settings, Role.doctor,
+                    status=AccountStatus.email_validated)  # not active: not listed
+    patient = await make_user(sessions, e2e_settings, Role.patient)
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, "q": "DOUALA", **({"cursor": cursor} if cursor else {})}
+        page = (await api.get("/api/v1/doctors", params=params,
+                              headers=patient.headers)).json()
+        seen += [d["id"] for d in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(d.id for d in doctors)
+    cardio = await api.get("/api/v1/doctors", params={"q": "cardio"}, headers=patient.headers)
+    assert {d["id"] for d in cardio.json()["items"]} == {doctors[0].id, doctors[1].id}
+    bad = await api.get("/api/v1/doctors", params={"cursor": "%%%"}, headers=patient.headers)
+    assert bad.status_code == 422
