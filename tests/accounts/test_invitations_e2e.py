@@ -158,7 +158,9 @@ async def test_the_directory_is_searched_and_paged(
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"limit": 2, "q": "DOUALA", **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 2, "q": "DOUALA"}
+        if cursor:
+            params["cursor"] = cursor
         page = (await api.get("/api/v1/doctors", params=params,
                               headers=patient.headers)).json()
         seen += [d["id"] for d in page["items"]]
