@@ -12,13 +12,16 @@ from temporalio.client import Client
 from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
+    accounts,
     audit,
     auth,
     billing,
     dev,
+    doctors,
     documents,
     drugs,
     health,
+    invitations,
     record,
     sandbox,
     vitals,
@@ -66,6 +69,12 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(auth.router)
+    for router in accounts.routers:
+        app.include_router(router)
+    app.include_router(invitations.router)
+    app.include_router(doctors.directory_router)
+    app.include_router(doctors.my_doctors_router)
+    app.include_router(doctors.doctor_side_router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)

@@ -25,3 +25,20 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     except (ValueError, TypeError) as err:
         raise Problem(422, "The cursor is not valid.",
                       errors=[{"field": "cursor", "message": "not a cursor we gave"}]) from err
+
+
+def encode_id_cursor(item_id: str) -> str:
+    """For lists ordered by id alone."""
+    return base64.urlsafe_b64encode(json.dumps([item_id]).encode()).decode().rstrip("=")
+
+
+def decode_id_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        (item_id,) = json.loads(raw)
+        if not isinstance(item_id, str):
+            raise TypeError("not an id")
+        return item_id
+    except (ValueError, TypeError) as err:
+        raise Problem(422, "The cursor is not valid.",
+                      errors=[{"field": "cursor", "message": "not a cursor we gave"}]) from err

@@ -3,8 +3,6 @@ amount, and the timings given to PaymentWorkflow."""
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -74,18 +72,3 @@ def payer(user: User, snapshot: PaymentRequestSnapshot) -> Payer:
 
 # --- keyset cursors for lists ordered by (created_at desc, id desc) ----------------------------
 
-def encode_cursor(created_at: datetime, row_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        moment, row_id = raw.split("|", 1)
-        return datetime.fromisoformat(moment), row_id
-    except (ValueError, UnicodeDecodeError) as err:
-        raise Problem(422, "Invalid cursor.", errors=[{"field": "cursor",
-                                                      "message": "invalid cursor",
-                                                      "type": "cursor"}]) from err

@@ -47,6 +47,8 @@ class Durations(BaseModel):
     validation_expires_after: timedelta = timedelta(days=7)
     profile_reminder_after: timedelta = timedelta(days=3)
     verification_code_ttl: timedelta = timedelta(minutes=10)
+    # How long the account process waits for the registration's row to be committed.
+    registration_commit_timeout: timedelta = timedelta(minutes=2)
     invitation_reminder_after: timedelta = timedelta(days=3)
     invitation_expires_after: timedelta = timedelta(days=14)
     doctor_invitation_reminder_after: timedelta = timedelta(days=2)
@@ -63,6 +65,8 @@ class Limits(BaseModel):
     login_failures_per_window: int = 10
     login_window: timedelta = timedelta(minutes=15)
     invitations_per_day: int = 20
+    verification_resends_per_window: int = 5
+    verification_resend_window: timedelta = timedelta(hours=1)
     # Medical record documents: one file's size, files per upload, and the storage of the
     # free tier (no plan); a plan and bought storage raise it (domain/entitlements.py).
     document_max_bytes: int = 20 * 1024 * 1024

@@ -1,6 +1,6 @@
 """Accounts: roles, statuses and the models of the account processes."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -92,3 +92,239 @@ class DoctorDirectoryEntry(BaseModel):
 class DoctorRegistration(BaseModel):
     specialty: str = Field(min_length=2, max_length=80)
     license_number: str = Field(min_length=3, max_length=40)
+
+
+# --- Account validation process ---------------------------------------------------------
+
+class AccountTimings(BaseModel):
+    """The durations of the account process, from settings (workflows cannot read them)."""
+
+    validation_reminder_after: timedelta
+    validation_expires_after: timedelta
+    profile_reminder_after: timedelta
+    verification_code_ttl: timedelta
+    verification_max_attempts: int
+    registration_commit_timeout: timedelta
+
+
+class AccountValidationInput(BaseModel):
+    user_id: str
+    timings: AccountTimings
+
+
+class AccountOutcome(BaseModel):
+    user_id: str
+    status: AccountStatus
+
+
+class AccountState(BaseModel):
+    """The answer of every account update: where the account stands now."""
+
+    status: AccountStatus
+    code_verified: bool = False
+    consent_given: bool = False
+
+
+class ValidateEmail(BaseModel):
+    pass
+
+
+class ProfileSaved(BaseModel):
+    pass
+
+
+class SubmitCode(BaseModel):
+    code: str
+
+
+class ResendCode(BaseModel):
+    pass
+
+
+class GiveConsent(BaseModel):
+    share_medical_data: bool = True
+
+
+# Activity inputs and outputs.
+
+class OpenAccount(BaseModel):
+    user_id: str
+
+
+class AccountOpened(BaseModel):
+    user_id: str
+    role: Role
+    pharmacy_id: str | None = None
+
+
+class SendValidationLink(BaseModel):
+    user_id: str
+    reminder: bool = False
+    expires_at: datetime
+
+
+class SendProfileReminder(BaseModel):
+    user_id: str
+
+
+class SendVerificationCode(BaseModel):
+    user_id: str
+    generation: int
+    expires_at: datetime
+
+
+class CheckVerificationCode(BaseModel):
+    user_id: str
+    code: str
+
+
+class CodeCheck(BaseModel):
+    matches: bool
+
+
+class SetAccountStatus(BaseModel):
+    user_id: str
+    status: AccountStatus
+
+
+class RecordConsent(BaseModel):
+    user_id: str
+
+
+class RecordCodeVerified(BaseModel):
+    user_id: str
+
+
+class ExpireAccount(BaseModel):
+    user_id: str
+
+
+class FindPendingInvitations(BaseModel):
+    user_id: str
+
+
+class PendingInvitations(BaseModel):
+    invitation_ids: list[str]
+
+
+class Done(BaseModel):
+    """Output of an activity that only does something."""
+
+    changed: bool = True
+
+
+# --- "This email already has an account" notice -----------------------------------------
+
+class AccountExistsNoticeInput(BaseModel):
+    user_id: str
+    day: date
+
+
+class SendAccountExistsNotice(BaseModel):
+    user_id: str
+    day: date
+
+
+# --- Friend invitations -----------------------------------------------------------------
+
+class InvitationTimings(BaseModel):
+    reminder_after: timedelta
+    expires_after: timedelta
+
+
+class InvitationInput(BaseModel):
+    invitation_id: str
+    inviter_id: str
+    timings: InvitationTimings
+
+
+class InvitationAccepted(BaseModel):
+    user_id: str
+
+
+class InvitationOutcome(BaseModel):
+    invitation_id: str
+    status: InvitationStatus
+
+
+class SendPlatformInvitation(BaseModel):
+    invitation_id: str
+    reminder: bool = False
+    expires_at: datetime
+
+
+class CloseInvitation(BaseModel):
+    invitation_id: str
+    status: InvitationStatus
+    accepted_user_id: str | None = None
+
+
+class InvitationView(BaseModel):
+    id: str
+    email: str
+    status: InvitationStatus
+    created_at: datetime
+    closed_at: datetime | None = None
+
+
+# --- A patient's doctors ----------------------------------------------------------------
+
+class DoctorLinkTimings(BaseModel):
+    reminder_after: timedelta
+    expires_after: timedelta
+
+
+class DoctorLinkInput(BaseModel):
+    link_id: str
+    patient_id: str
+    doctor_id: str
+    timings: DoctorLinkTimings
+
+
+class DoctorDecision(BaseModel):
+    doctor_id: str
+
+
+class DoctorLinkState(BaseModel):
+    status: CareLinkStatus
+
+
+class NotifyDoctorOfInvitation(BaseModel):
+    link_id: str
+    reminder: bool = False
+    expires_at: datetime
+
+
+class SetCareLinkStatus(BaseModel):
+    link_id: str
+    status: CareLinkStatus
+
+
+class NotifyPatientOfDecision(BaseModel):
+    link_id: str
+    status: CareLinkStatus
+
+
+class MyDoctor(BaseModel):
+    """A doctor in the patient's list (the id is the link's)."""
+
+    id: str
+    doctor_id: str
+    first_name: str
+    last_name: str
+    specialty: str
+    city: str | None = None
+    status: CareLinkStatus
+    created_at: datetime
+
+
+class DoctorInvitationView(BaseModel):
+    """A patient's request, as the doctor sees it."""
+
+    id: str
+    patient_id: str
+    patient_esame_id: str
+    first_name: str
+    last_name: str
+    status: CareLinkStatus
+    created_at: datetime

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.templates import Templates
+from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 
 
@@ -57,24 +59,12 @@ class OutboxItem(BaseModel):
     note: str | None = None
 
 
-# template -> language -> (subject, body). Bodies use str.format with `data`.
-TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
-    "account_validation": {
-        "en": (
-            "Confirm your E-same account",
-            "Hello {first_name},\n\nConfirm your email address to activate your E-same "
-            "account:\n{validation_url}\n\nThis link expires on {expires_at}.",
-        ),
-        "fr": (
-            "Confirmez votre compte E-same",
-            "Bonjour {first_name},\n\nConfirmez votre adresse e-mail pour activer votre "
-            "compte E-same :\n{validation_url}\n\nCe lien expire le {expires_at}.",
-        ),
-    },
+# template -> language -> (subject, body), one module per area. Bodies use str.format
+# with `data`.
+TEMPLATES: Templates = {
+    **ACCOUNT_TEMPLATES,
+    **BILLING_TEMPLATES,
 }
-
-
-TEMPLATES.update(BILLING_TEMPLATES)
 
 
 class UnknownTemplate(ValueError):

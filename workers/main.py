@@ -13,7 +13,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.accounts import AccountActivities
 from activities.billing import BillingActivities
+from activities.care_links import CareLinkActivities
+from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
 from activities.payments import PaymentActivities
 from core.settings import Settings
@@ -23,6 +26,10 @@ from db.queries.sandbox import DbSandboxLedger
 from providers.email import EmailSender, build_email_sender
 from providers.payments import PaymentProviders, build_payment_providers
 from providers.sms import SmsSender, build_sms_sender
+from workflows.account_exists import AccountExistsNoticeWorkflow
+from workflows.account_validation import AccountValidationWorkflow
+from workflows.doctor_link import DoctorLinkWorkflow
+from workflows.invitation import InvitationWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
@@ -53,7 +60,15 @@ class WorkerDeps:
 
 
 def workflows() -> list[type]:
-    return [PaymentWorkflow, SubscriptionWorkflow, PurchaseWorkflow]
+    return [
+        AccountValidationWorkflow,
+        AccountExistsNoticeWorkflow,
+        InvitationWorkflow,
+        DoctorLinkWorkflow,
+        PaymentWorkflow,
+        SubscriptionWorkflow,
+        PurchaseWorkflow,
+    ]
 
 
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
@@ -61,8 +76,14 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     payments = PaymentActivities(deps.sessions, deps.payments, deps.settings.public_base_url,
                                  deps.settings.payments.invoice_prefix)
     billing = BillingActivities(deps.sessions)
+    accounts = AccountActivities(deps.settings, deps.sessions, messaging)
+    invitations = InvitationActivities(deps.settings, deps.sessions, messaging)
+    care_links = CareLinkActivities(deps.settings, deps.sessions, messaging)
     return [
         messaging.send_message,
+        *accounts.all(),
+        *invitations.all(),
+        *care_links.all(),
         payments.create_payment, payments.check_payment_status, payments.record_payment_status,
         payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
         billing.record_subscription, billing.grant_period_allowance, billing.record_purchase,

@@ -15,12 +15,11 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
 )
 
+from api.cursors import decode_cursor, encode_cursor
 from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep, TemporalClient
 from api.payments import (
     checked_amount,
     checked_request,
-    decode_cursor,
-    encode_cursor,
     payer,
     payment_timings,
     subscription_timings,

@@ -46,6 +46,11 @@ class User(Base):
     sex: Mapped[str | None] = mapped_column(String(10))
     profile_saved_at: Mapped[datetime | None] = mapped_column()
 
+    # Secrets of the account process: only their hashes (migration 0002_accounts).
+    validation_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    verification_code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_verified_at: Mapped[datetime | None] = mapped_column()
+
     email_validated_at: Mapped[datetime | None] = mapped_column()
     phone_verified_at: Mapped[datetime | None] = mapped_column()
     consent_at: Mapped[datetime | None] = mapped_column()

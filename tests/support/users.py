@@ -18,6 +18,8 @@ _PASSWORD_HASH = hash_password(PASSWORD)
 
 @dataclass
 class TestUser:
+    __test__ = False  # a helper, not a test class
+
     id: str
     esame_id: str
     email: str

@@ -1,0 +1,212 @@
+"""The account validation process's side effects: statuses, secrets and its emails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.account_messages import email_user, local_time
+from activities.messaging import MessagingActivities
+from core.security import constant_time_equals, derive_code, derive_token, hash_secret
+from core.settings import Settings
+from db.base import utcnow
+from db.engine import SessionMaker
+from db.models import DoctorProfile, Invitation, User
+from domain.accounts import (
+    AccountOpened,
+    AccountStatus,
+    CheckVerificationCode,
+    CodeCheck,
+    Done,
+    ExpireAccount,
+    FindPendingInvitations,
+    InvitationStatus,
+    OpenAccount,
+    PendingInvitations,
+    RecordCodeVerified,
+    RecordConsent,
+    Role,
+    SendAccountExistsNotice,
+    SendProfileReminder,
+    SendValidationLink,
+    SendVerificationCode,
+    SetAccountStatus,
+)
+from domain.errors import BusinessError
+
+
+def validation_token(secret: str, user_id: str) -> str:
+    # One token per account: the reminder repeats the first link, a retry sends the same.
+    return derive_token(secret, f"account-validation:{user_id}")
+
+
+class AccountActivities:
+    def __init__(
+        self, settings: Settings, sessions: SessionMaker, messaging: MessagingActivities
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._messaging = messaging
+
+    async def _user(self, user_id: str) -> User:
+        async with self._sessions() as session:
+            user = await session.get(User, user_id)
+        if user is None:
+            raise ApplicationError(f"no account {user_id}", type=BusinessError.not_found.value,
+                                   non_retryable=True)
+        return user
+
+    @activity.defn(name="open_account")
+    async def open_account(self, command: OpenAccount) -> AccountOpened:
+        async with self._sessions() as session:
+            user = await session.get(User, command.user_id)
+        if user is None:
+            # The registration inserts the row and starts the process in one transaction
+            # that commits right after the start: retry until the row is visible.
+            raise ApplicationError("the account row is not committed yet",
+                                   type="AccountNotCommitted")
+        return AccountOpened(user_id=user.id, role=Role(user.role), pharmacy_id=user.pharmacy_id)
+
+    @activity.defn(name="send_validation_link")
+    async def send_validation_link(self, command: SendValidationLink) -> Done:
+        token = validation_token(self._settings.secret_key, command.user_id)
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(User).where(User.id == command.user_id)
+                .values(validation_token_hash=hash_secret(token))
+            )
+        user = await self._user(command.user_id)
+        suffix = "_reminder" if command.reminder else ""
+        await email_user(
+            self._messaging, user,
+            key=f"account-validation{suffix}:{user.id}",
+            template=f"account_validation{suffix}",
+            data={
+                "validation_url": f"{self._settings.public_base_url}/validate-email?token={token}",
+                "expires_at": local_time(command.expires_at, user.timezone),
+            },
+        )
+        return Done()
+
+    @activity.defn(name="send_profile_reminder")
+    async def send_profile_reminder(self, command: SendProfileReminder) -> Done:
+        user = await self._user(command.user_id)
+        await email_user(
+            self._messaging, user, key=f"profile-reminder:{user.id}",
+            template="profile_reminder",
+            data={"profile_url": f"{self._settings.public_base_url}/profile"},
+        )
+        return Done()
+
+    @activity.defn(name="send_verification_code")
+    async def send_verification_code(self, command: SendVerificationCode) -> Done:
+        key = f"verification-code:{command.user_id}:{command.generation}"
+        code = derive_code(self._settings.secret_key, key)
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(User).where(User.id == command.user_id)
+                .values(verification_code_hash=hash_secret(code))
+            )
+        user = await self._user(command.user_id)
+        await email_user(
+            self._messaging, user, key=key, template="verification_code",
+            data={"code": code, "expires_at": local_time(command.expires_at, user.timezone)},
+        )
+        return Done()
+
+    @activity.defn(name="check_verification_code")
+    async def check_verification_code(self, command: CheckVerificationCode) -> CodeCheck:
+        user = await self._user(command.user_id)
+        stored = user.verification_code_hash or ""
+        return CodeCheck(matches=constant_time_equals(hash_secret(command.code.strip()), stored))
+
+    @activity.defn(name="record_code_verified")
+    async def record_code_verified(self, command: RecordCodeVerified) -> Done:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(User).where(User.id == command.user_id, User.code_verified_at.is_(None))
+                .values(code_verified_at=utcnow(), verification_code_hash=None)
+            )
+        return Done()
+
+    @activity.defn(name="record_consent")
+    async def record_consent(self, command: RecordConsent) -> Done:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(User).where(User.id == command.user_id, User.consent_at.is_(None))
+                .values(consent_at=utcnow())
+            )
+        return Done()
+
+    @activity.defn(name="set_account_status")
+    async def set_account_status(self, command: SetAccountStatus) -> Done:
+        now = utcnow()
+        async with self._sessions() as session, session.begin():
+            user = await session.get(User, command.user_id)
+            if user is None:
+                raise ApplicationError("no such account", type=BusinessError.not_found.value,
+                                       non_retryable=True)
+            user.status = command.status.value
+            if command.status == AccountStatus.email_validated:
+                user.email_validated_at = user.email_validated_at or now
+            elif command.status == AccountStatus.active:
+                user.activated_at = user.activated_at or now
+                # An active doctor is found in the directory.
+                await session.execute(
+                    update(DoctorProfile).where(DoctorProfile.user_id == user.id)
+                    .values(listed=True)
+                )
+        return Done()
+
+    @activity.defn(name="expire_account")
+    async def expire_account(self, command: ExpireAccount) -> Done:
+        async with self._sessions() as session, session.begin():
+            user = await session.get(User, command.user_id)
+            if user is None or user.status == AccountStatus.expired:
+                return Done(changed=False)
+            # Freeing the address lets its owner register again.
+            user.expired_email = user.email
+            user.email = None
+            user.status = AccountStatus.expired.value
+            user.validation_token_hash = None
+        return Done()
+
+    @activity.defn(name="find_pending_invitations")
+    async def find_pending_invitations(
+        self, command: FindPendingInvitations
+    ) -> PendingInvitations:
+        user = await self._user(command.user_id)
+        async with self._sessions() as session:
+            ids = (await session.scalars(
+                select(Invitation.id).where(
+                    Invitation.email == user.email,
+                    Invitation.status == InvitationStatus.pending.value,
+                    Invitation.inviter_id != user.id,
+                )
+            )).all()
+        return PendingInvitations(invitation_ids=list(ids))
+
+    @activity.defn(name="send_account_exists_notice")
+    async def send_account_exists_notice(self, command: SendAccountExistsNotice) -> Done:
+        user = await self._user(command.user_id)
+        await email_user(
+            self._messaging, user,
+            # One notice per account and day, however many registrations are attempted.
+            key=f"account-exists:{user.id}:{command.day.isoformat()}",
+            template="account_exists",
+            data={"sign_in_url": f"{self._settings.public_base_url}/sign-in"},
+        )
+        return Done()
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.open_account, self.send_validation_link, self.send_profile_reminder,
+            self.send_verification_code, self.check_verification_code,
+            self.record_code_verified, self.record_consent, self.set_account_status,
+            self.expire_account, self.find_pending_invitations,
+            self.send_account_exists_notice,
+        ]

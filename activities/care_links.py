@@ -1,0 +1,90 @@
+"""Side effects of a patient inviting a doctor: emails to both, and the link's status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import update
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.account_messages import email_user, full_name, local_time
+from activities.messaging import MessagingActivities
+from core.settings import Settings
+from db.base import utcnow
+from db.engine import SessionMaker
+from db.models import CareLink, User
+from domain.accounts import (
+    CareLinkStatus,
+    Done,
+    NotifyDoctorOfInvitation,
+    NotifyPatientOfDecision,
+    SetCareLinkStatus,
+)
+
+
+class CareLinkActivities:
+    def __init__(
+        self, settings: Settings, sessions: SessionMaker, messaging: MessagingActivities
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._messaging = messaging
+
+    async def _people(self, link_id: str) -> tuple[CareLink, User, User]:
+        async with self._sessions() as session:
+            link = await session.get(CareLink, link_id)
+            patient = doctor = None
+            if link is not None:
+                patient = await session.get(User, link.patient_id)
+                doctor = await session.get(User, link.doctor_id)
+        if link is None or patient is None or doctor is None:
+            # The row is committed right after the process starts: retry until visible.
+            raise ApplicationError("the care link is not committed yet",
+                                   type="CareLinkNotCommitted")
+        return link, patient, doctor
+
+    @activity.defn(name="notify_doctor_of_invitation")
+    async def notify_doctor_of_invitation(self, command: NotifyDoctorOfInvitation) -> Done:
+        link, patient, doctor = await self._people(command.link_id)
+        suffix = "_reminder" if command.reminder else ""
+        await email_user(
+            self._messaging, doctor,
+            key=f"doctor-invitation{suffix}:{link.id}",
+            template=f"doctor_invitation{suffix}",
+            data={
+                "doctor_name": full_name(doctor),
+                "patient_name": full_name(patient),
+                "patient_esame_id": patient.esame_id,
+                "invitations_url": f"{self._settings.public_base_url}/doctor/invitations",
+                "expires_at": local_time(command.expires_at, doctor.timezone),
+            },
+        )
+        return Done()
+
+    @activity.defn(name="set_care_link_status")
+    async def set_care_link_status(self, command: SetCareLinkStatus) -> Done:
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(CareLink)
+                .where(CareLink.id == command.link_id,
+                       CareLink.status == CareLinkStatus.pending.value)
+                .values(status=command.status.value, decided_at=utcnow())
+            )
+        return Done(changed=bool(getattr(result, "rowcount", 0)))
+
+    @activity.defn(name="notify_patient_of_decision")
+    async def notify_patient_of_decision(self, command: NotifyPatientOfDecision) -> Done:
+        link, patient, doctor = await self._people(command.link_id)
+        await email_user(
+            self._messaging, patient,
+            key=f"doctor-invitation-{command.status.value}:{link.id}",
+            template=f"doctor_invitation_{command.status.value}",
+            data={"doctor_name": full_name(doctor), "patient_name": full_name(patient)},
+        )
+        return Done()
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.notify_doctor_of_invitation, self.set_care_link_status,
+                self.notify_patient_of_decision]

@@ -1,0 +1,143 @@
+"""Starting the account processes: workflow ids, durations from settings, summaries and
+search attributes, so the API's routes (and the benchmark) start them one way."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from core.settings import Settings
+from db.models import CareLink, Invitation, User
+from domain.accounts import (
+    AccountExistsNoticeInput,
+    AccountStatus,
+    AccountTimings,
+    AccountValidationInput,
+    CareLinkStatus,
+    DoctorLinkInput,
+    DoctorLinkTimings,
+    InvitationInput,
+    InvitationStatus,
+    InvitationTimings,
+    Role,
+)
+from domain.ids import account_workflow_id, doctor_link_workflow_id, invitation_workflow_id
+from workflows.account_exists import AccountExistsNoticeWorkflow
+from workflows.account_validation import AccountValidationWorkflow
+from workflows.common import ESAME_DOCTOR_ID, ESAME_PATIENT_ID, ESAME_PHARMACY_ID, ESAME_STATUS
+from workflows.doctor_link import DoctorLinkWorkflow
+from workflows.invitation import InvitationWorkflow
+
+
+def account_timings(settings: Settings) -> AccountTimings:
+    d = settings.durations
+    return AccountTimings(
+        validation_reminder_after=d.validation_reminder_after,
+        validation_expires_after=d.validation_expires_after,
+        profile_reminder_after=d.profile_reminder_after,
+        verification_code_ttl=d.verification_code_ttl,
+        verification_max_attempts=settings.limits.verification_max_attempts,
+        registration_commit_timeout=d.registration_commit_timeout,
+    )
+
+
+def _owner_attributes(user: User) -> list[SearchAttributePair[str]]:
+    if user.role == Role.doctor:
+        return [SearchAttributePair(ESAME_DOCTOR_ID, user.id)]
+    if user.role == Role.pharmacist and user.pharmacy_id:
+        return [SearchAttributePair(ESAME_PHARMACY_ID, user.pharmacy_id)]
+    return [SearchAttributePair(ESAME_PATIENT_ID, user.id)]
+
+
+async def start_account_validation(
+    client: Client, settings: Settings, user: User
+) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        AccountValidationWorkflow.run,
+        AccountValidationInput(user_id=user.id, timings=account_timings(settings)),
+        id=account_workflow_id(user.id),
+        task_queue=settings.temporal.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=f"Account validation of {user.role} {user.esame_id}",
+        search_attributes=TypedSearchAttributes([
+            *_owner_attributes(user),
+            SearchAttributePair(ESAME_STATUS, AccountStatus.pending_email_validation.value),
+        ]),
+    )
+
+
+def account_handle(client: Client, user_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(account_workflow_id(user_id))
+
+
+async def notify_account_exists(client: Client, settings: Settings, user: User,
+                                today: date) -> None:
+    """Tell the owner of a taken address, once a day at most (one workflow id per day)."""
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            AccountExistsNoticeWorkflow.run,
+            AccountExistsNoticeInput(user_id=user.id, day=today),
+            id=f"account-exists-{user.id}-{today.isoformat()}",
+            task_queue=settings.temporal.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"Registration attempt with the address of {user.esame_id}",
+        )
+
+
+async def start_invitation(
+    client: Client, settings: Settings, invitation: Invitation
+) -> WorkflowHandle[Any, Any]:
+    d = settings.durations
+    return await client.start_workflow(
+        InvitationWorkflow.run,
+        InvitationInput(
+            invitation_id=invitation.id, inviter_id=invitation.inviter_id,
+            timings=InvitationTimings(reminder_after=d.invitation_reminder_after,
+                                      expires_after=d.invitation_expires_after),
+        ),
+        id=invitation_workflow_id(invitation.id),
+        task_queue=settings.temporal.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=f"Invitation of a friend by user {invitation.inviter_id}",
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(ESAME_STATUS, InvitationStatus.pending.value),
+        ]),
+    )
+
+
+async def start_doctor_link(
+    client: Client, settings: Settings, link: CareLink
+) -> WorkflowHandle[Any, Any]:
+    d = settings.durations
+    return await client.start_workflow(
+        DoctorLinkWorkflow.run,
+        DoctorLinkInput(
+            link_id=link.id, patient_id=link.patient_id, doctor_id=link.doctor_id,
+            timings=DoctorLinkTimings(reminder_after=d.doctor_invitation_reminder_after,
+                                      expires_after=d.doctor_invitation_expires_after),
+        ),
+        id=doctor_link_workflow_id(link.id),
+        task_queue=settings.temporal.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary="A patient asks a doctor to be one of their doctors",
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(ESAME_PATIENT_ID, link.patient_id),
+            SearchAttributePair(ESAME_DOCTOR_ID, link.doctor_id),
+            SearchAttributePair(ESAME_STATUS, CareLinkStatus.pending.value),
+        ]),
+    )
+
+
+def doctor_link_handle(client: Client, link_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(doctor_link_workflow_id(link_id))

@@ -1,0 +1,233 @@
+"""The doctor directory, a patient's doctors, and the doctor's answer to a patient.
+
+A patient's request to a doctor is a `doctor-link-<care link id>` workflow; the care link's
+status is written by its activities, the doctor's answer goes through an Update.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, and_, func, or_, select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.account_processes import doctor_link_handle, start_doctor_link
+from api.cursors import decode_id_cursor, encode_id_cursor
+from api.deps import (
+    ActiveDoctor,
+    ActivePatient,
+    ActiveUser,
+    SessionDep,
+    SettingsDep,
+    TemporalClient,
+)
+from api.problems import Problem
+from api.workflow_errors import problem_from_temporal
+from db.base import utcnow
+from db.models import CareLink, DoctorProfile, User
+from domain.accounts import (
+    AccountStatus,
+    CareLinkStatus,
+    DoctorDecision,
+    DoctorDirectoryEntry,
+    DoctorFees,
+    DoctorInvitationView,
+    DoctorLinkState,
+    MyDoctor,
+    Role,
+)
+from domain.money import Money
+from domain.pagination import Page
+
+directory_router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
+my_doctors_router = APIRouter(prefix="/api/v1/me/doctors", tags=["doctors"])
+doctor_side_router = APIRouter(prefix="/api/v1/doctor/invitations", tags=["doctors"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+_CITY = func.coalesce(DoctorProfile.city, User.city)
+
+
+def _listed_doctors() -> Select[User, DoctorProfile]:
+    return (
+        select(User, DoctorProfile)
+        .join(DoctorProfile, DoctorProfile.user_id == User.id)
+        .where(User.role == Role.doctor.value, User.status == AccountStatus.active.value,
+               DoctorProfile.listed.is_(True))
+    )
+
+
+def _entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
+    def fee(amount: int) -> Money:
+        return Money(amount=amount, currency=profile.fee_currency)
+
+    return DoctorDirectoryEntry(
+        id=user.id, first_name=user.first_name, last_name=user.last_name,
+        specialty=profile.specialty, city=profile.city or user.city,
+        fees=DoctorFees(opinion=fee(profile.fee_opinion),
+                        teleconsultation=fee(profile.fee_teleconsultation),
+                        office=fee(profile.fee_office), record_fill=fee(profile.fee_record_fill)),
+    )
+
+
+@directory_router.get("", response_model=Page[DoctorDirectoryEntry])
+async def directory(
+    _: ActiveUser, session: SessionDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    specialty: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Limit = 20, cursor: str | None = None,
+) -> Page[DoctorDirectoryEntry]:
+    query = _listed_doctors()
+    if q and q.strip():
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(*(func.lower(column).like(pattern) for column in (
+            User.first_name, User.last_name, DoctorProfile.specialty, _CITY))))
+    if specialty:
+        query = query.where(func.lower(DoctorProfile.specialty) == specialty.strip().lower())
+    if cursor:
+        last_id = decode_id_cursor(cursor)
+        last_name = await session.scalar(select(User.last_name).where(User.id == last_id))
+        if last_name is None:
+            raise Problem(422, "The cursor is not valid.")
+        query = query.where(or_(User.last_name > last_name,
+                                and_(User.last_name == last_name, User.id > last_id)))
+    rows = (await session.execute(query.order_by(User.last_name, User.id).limit(limit + 1))).all()
+    items = [_entry(user, profile) for user, profile in rows[:limit]]
+    return Page(items=items,
+                next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+# --- a patient's doctors ----------------------------------------------------------------
+
+class DoctorRequest(BaseModel):
+    doctor_id: str = Field(min_length=1, max_length=32)
+
+
+def _my_doctor(link: CareLink, doctor: User, profile: DoctorProfile) -> MyDoctor:
+    return MyDoctor(id=link.id, doctor_id=doctor.id, first_name=doctor.first_name,
+                    last_name=doctor.last_name, specialty=profile.specialty,
+                    city=profile.city or doctor.city, status=CareLinkStatus(link.status),
+                    created_at=link.created_at)
+
+
+_OPEN = (CareLinkStatus.pending.value, CareLinkStatus.active.value)
+
+
+@my_doctors_router.post("", status_code=202, response_model=MyDoctor,
+                        responses={404: {"description": "no such doctor in the directory"}})
+async def invite_doctor(
+    body: DoctorRequest, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
+    temporal: TemporalClient,
+) -> MyDoctor:
+    found = (await session.execute(_listed_doctors().where(User.id == body.doctor_id))).first()
+    if found is None:
+        raise Problem(404, "No such doctor in the directory.")
+    doctor, profile = found
+    existing = await session.scalar(select(CareLink).where(
+        CareLink.patient_id == patient.id, CareLink.doctor_id == doctor.id,
+        CareLink.status.in_(_OPEN)))
+    if existing is not None:  # asked already: the same request, no second email
+        return _my_doctor(existing, doctor, profile)
+    link = CareLink(patient_id=patient.id, doctor_id=doctor.id,
+                    status=CareLinkStatus.pending.value, created_at=utcnow())
+    session.add(link)
+    await session.flush()
+    # Committed only once its process has started (its first step waits for the commit).
+    await start_doctor_link(temporal, settings, link)
+    await session.commit()
+    return _my_doctor(link, doctor, profile)
+
+
+@my_doctors_router.get("", response_model=Page[MyDoctor])
+async def my_doctors(
+    patient: ActivePatient, session: SessionDep, limit: Limit = 20, cursor: str | None = None,
+) -> Page[MyDoctor]:
+    query = (
+        select(CareLink, User, DoctorProfile)
+        .join(User, User.id == CareLink.doctor_id)
+        .join(DoctorProfile, DoctorProfile.user_id == User.id)
+        .where(CareLink.patient_id == patient.id, CareLink.status.in_(_OPEN))
+    )
+    query = await _after(session, query, cursor, CareLink.patient_id == patient.id)
+    rows = (await session.execute(
+        query.order_by(CareLink.created_at.desc(), CareLink.id.desc()).limit(limit + 1))).all()
+    items = [_my_doctor(*row) for row in rows[:limit]]
+    return Page(items=items,
+                next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+# --- the doctor's side ------------------------------------------------------------------
+
+def _request_view(link: CareLink, patient: User) -> DoctorInvitationView:
+    return DoctorInvitationView(id=link.id, patient_id=patient.id,
+                                patient_esame_id=patient.esame_id,
+                                first_name=patient.first_name, last_name=patient.last_name,
+                                status=CareLinkStatus(link.status), created_at=link.created_at)
+
+
+@doctor_side_router.get("", response_model=Page[DoctorInvitationView])
+async def doctor_invitations(
+    doctor: ActiveDoctor, session: SessionDep,
+    status: CareLinkStatus = CareLinkStatus.pending, limit: Limit = 20,
+    cursor: str | None = None,
+) -> Page[DoctorInvitationView]:
+    query = (
+        select(CareLink, User).join(User, User.id == CareLink.patient_id)
+        .where(CareLink.doctor_id == doctor.id, CareLink.status == status.value)
+    )
+    query = await _after(session, query, cursor, CareLink.doctor_id == doctor.id)
+    rows = (await session.execute(
+        query.order_by(CareLink.created_at.desc(), CareLink.id.desc()).limit(limit + 1))).all()
+    items = [_request_view(*row) for row in rows[:limit]]
+    return Page(items=items,
+                next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+@doctor_side_router.post("/{link_id}/accept", response_model=DoctorInvitationView,
+                         responses={404: {}, 409: {"description": "already answered"}})
+async def accept(
+    link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
+) -> DoctorInvitationView:
+    return await _answer(link_id, "accept", doctor, session, temporal)
+
+
+@doctor_side_router.post("/{link_id}/decline", response_model=DoctorInvitationView,
+                         responses={404: {}, 409: {"description": "already answered"}})
+async def decline(
+    link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
+) -> DoctorInvitationView:
+    return await _answer(link_id, "decline", doctor, session, temporal)
+
+
+async def _answer(link_id: str, answer: str, doctor: User, session: SessionDep,
+                  temporal: TemporalClient) -> DoctorInvitationView:
+    link = await session.get(CareLink, link_id)
+    if link is None or link.doctor_id != doctor.id:
+        raise Problem(404, "No such invitation.")
+    if link.status != CareLinkStatus.pending:
+        raise Problem(409, f"This request is already {link.status}.")
+    try:
+        await doctor_link_handle(temporal, link.id).execute_update(
+            answer, DoctorDecision(doctor_id=doctor.id), result_type=DoctorLinkState)
+    except (WorkflowUpdateFailedError, RPCError) as err:
+        raise problem_from_temporal(err, closed_detail="This request is closed.") from err
+    await session.refresh(link)
+    patient = await session.get(User, link.patient_id)
+    assert patient is not None
+    return _request_view(link, patient)
+
+
+async def _after(session: SessionDep, query: Select, cursor: str | None,  # type: ignore[type-arg]
+                 owned: object) -> Select:  # type: ignore[type-arg]
+    """Keyset on (created_at, id), newest first, from the link named by the cursor."""
+    if not cursor:
+        return query
+    last_id = decode_id_cursor(cursor)
+    created = await session.scalar(select(CareLink.created_at).where(CareLink.id == last_id,
+                                                                     owned))  # type: ignore[arg-type]
+    if created is None:
+        raise Problem(422, "The cursor is not valid.")
+    return query.where(or_(CareLink.created_at < created,
+                           and_(CareLink.created_at == created, CareLink.id < last_id)))

@@ -1,0 +1,193 @@
+"""Registration to an active account, end to end: HTTP API, real worker, dev server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from temporalio.client import Client
+
+from db.engine import SessionMaker
+from db.models import User
+from domain.ids import account_workflow_id
+from tests.accounts.flows import (
+    PROFILE,
+    activate,
+    delivered,
+    latest_code,
+    new_email,
+    outbox,
+    register,
+    sign_in,
+    token_of,
+    validate,
+)
+
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
+
+
+async def test_a_patient_becomes_active_step_by_step(api: httpx.AsyncClient,
+                                                     temporal_env) -> None:
+    email = new_email()
+    response = await register(api, email)
+    assert response.status_code == 202
+    assert response.json() == {"status": "pending_email_validation"}
+
+    (link,) = await delivered(api, email, "account_validation")
+    assert link["data"]["validation_url"].startswith("http://testserver/validate-email?token=")
+    headers = await sign_in(api, email)
+    me = (await api.get("/api/v1/me", headers=headers)).json()
+    assert me["status"] == "pending_email_validation" and me["role"] == "patient"
+    assert me["esame_id"].startswith("ES-")
+
+    assert (await api.post("/api/v1/auth/validate-email",
+                           json={"token": token_of(link)})).status_code == 200
+    assert (await api.get("/api/v1/me", headers=headers)).json()["status"] == "email_validated"
+
+    saved = await api.put("/api/v1/me/profile", json=PROFILE, headers=headers)
+    assert saved.status_code == 200
+    assert saved.json()["status"] == "profile_completed"
+    assert saved.json()["profile"]["phone"] == "+237670000001"
+    code = await latest_code(api, email)
+    assert len(code) == 6 and code.isdigit()
+
+    consent = await api.post("/api/v1/me/consent", json={"share_medical_data": True},
+                             headers=headers)
+    assert consent.status_code == 200 and consent.json()["status"] == "profile_completed"
+    verified = await api.post("/api/v1/me/verification", json={"code": code}, headers=headers)
+    assert verified.status_code == 200 and verified.json()["status"] == "active"
+    assert (await api.get("/api/v1/me", headers=headers)).json()["status"] == "active"
+
+    client: Client = temporal_env.client
+    handle = client.get_workflow_handle(account_workflow_id(me["id"]))
+    assert (await handle.result())["status"] == "active"
+    description = await handle.describe()
+    attributes = {k.name: v for k, v in
+                  ((p.key, p.value) for p in description.typed_search_attributes)}
+    assert attributes["EsameStatus"] == "active"
+    assert attributes["EsamePatientId"] == me["id"]
+
+
+async def test_an_active_doctor_is_listed_in_the_directory(api: httpx.AsyncClient) -> None:
+    _, doctor_headers = await activate(api, role="doctor",
+                                       doctor={"specialty": "Neurology",
+                                               "license_number": "CM-NEURO-1"})
+    _, patient_headers = await activate(api)
+    found = await api.get("/api/v1/doctors", params={"q": "neuro"}, headers=patient_headers)
+    assert found.status_code == 200
+    (entry,) = found.json()["items"]
+    assert entry["specialty"] == "Neurology" and entry["city"] == "Douala"
+    assert entry["fees"]["opinion"] == {"amount": 0, "currency": "XAF"}
+
+
+async def test_wrong_and_reused_tokens_are_400(api: httpx.AsyncClient) -> None:
+    email = new_email()
+    await register(api, email)
+    wrong = await api.post("/api/v1/auth/validate-email", json={"token": "not-a-token"})
+    assert wrong.status_code == 400
+    assert wrong.headers["content-type"] == "application/problem+json"
+    await validate(api, email)
+    (link,) = await outbox(api, email, "account_validation")
+    reused = await api.post("/api/v1/auth/validate-email", json={"token": token_of(link)})
+    assert reused.status_code == 400
+
+
+async def test_a_duplicate_registration_creates_nothing_and_tells_the_owner(
+    api: httpx.AsyncClient, sessions: SessionMaker
+) -> None:
+    email = new_email()
+    await register(api, email)
+    again = await register(api, email.upper(), role="doctor")
+    third = await register(api, email)
+    assert again.status_code == third.status_code == 202
+    assert again.json() == third.json() == {"status": "pending_email_validation"}
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 1
+    # One notice a day, whatever the number of attempts.
+    assert len(await delivered(api, email, "account_exists")) == 1
+    assert len(await delivered(api, email, "account_exists", count=2, within=1)) == 1
+    assert len(await outbox(api, email, "account_validation")) == 1
+
+
+async def test_registration_checks_its_fields(api: httpx.AsyncClient) -> None:
+    cases: list[dict[str, Any]] = [
+        {"role": "admin"},
+        {"role": "doctor", "doctor": None},
+        {"role": "pharmacist"},
+        {"role": "pharmacist", "pharmacy_id": "nope"},
+        {"language": "de"},
+        {"password": "short"},
+        {"email": "not-an-email"},
+    ]
+    for case in cases:
+        body = {"email": new_email(), "password": "a long enough password", "role": "patient",
+                "first_name": "A", "last_name": "B", **case}
+        response = await api.post("/api/v1/auth/register", json=body)
+        assert response.status_code == 422, (case, response.text)
+
+
+async def test_wrong_code_six_times_then_a_new_code(api: httpx.AsyncClient) -> None:
+    email = new_email()
+    await register(api, email)
+    await validate(api, email)
+    headers = await sign_in(api, email)
+    await api.put("/api/v1/me/profile", json=PROFILE, headers=headers)
+    code = await latest_code(api, email)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    answers = [(await api.post("/api/v1/me/verification", json={"code": wrong},
+                               headers=headers)).status_code for _ in range(6)]
+    assert answers == [400] * 5 + [429]
+    blocked = await api.post("/api/v1/me/verification", json={"code": code}, headers=headers)
+    assert blocked.status_code == 429
+
+    resent = await api.post("/api/v1/me/verification/resend", headers=headers)
+    assert resent.status_code == 200
+    new_code = await latest_code(api, email)
+    assert len(await outbox(api, email, "verification_code")) == 2
+    ok = await api.post("/api/v1/me/verification", json={"code": new_code}, headers=headers)
+    assert ok.status_code == 200
+    assert ok.json()["code_verified"] is True
+    await api.post("/api/v1/me/consent", json={"share_medical_data": True}, headers=headers)
+    assert (await api.get("/api/v1/me", headers=headers)).json()["status"] == "active"
+
+
+async def test_timezone_and_currency_are_fixed_once_saved(api: httpx.AsyncClient) -> None:
+    email, headers = await activate(api)
+    moved = await api.put("/api/v1/me/profile", json={**PROFILE, "city": "Yaoundé"},
+                          headers=headers)
+    assert moved.status_code == 200 and moved.json()["profile"]["city"] == "Yaoundé"
+    for change in ({"timezone": "Europe/Paris"}, {"currency": "EUR"}):
+        response = await api.put("/api/v1/me/profile", json={**PROFILE, **change},
+                                 headers=headers)
+        assert response.status_code == 409, change
+
+
+async def test_profile_fields_are_checked(api: httpx.AsyncClient) -> None:
+    email = new_email()
+    await register(api, email)
+    headers = await sign_in(api, email)
+    early = await api.put("/api/v1/me/profile", json=PROFILE, headers=headers)
+    assert early.status_code == 409  # the email comes first
+    await validate(api, email)
+    for bad in ({"timezone": "Mars/Olympus"}, {"currency": "BTC"}, {"country": "Cameroon"},
+                {"phone": "670000001"}):
+        response = await api.put("/api/v1/me/profile", json={**PROFILE, **bad},
+                                 headers=headers)
+        assert response.status_code == 422, bad
+    refused = await api.post("/api/v1/me/consent", json={"share_medical_data": False},
+                             headers=headers)
+    assert refused.status_code == 422
+    too_early = await api.post("/api/v1/me/verification", json={"code": "123456"},
+                               headers=headers)
+    assert too_early.status_code == 409
+
+
+async def test_an_inactive_account_cannot_use_features(api: httpx.AsyncClient) -> None:
+    email = new_email()
+    await register(api, email)
+    headers = await sign_in(api, email)
+    assert (await api.get("/api/v1/doctors", headers=headers)).status_code == 403
+    assert (await api.post("/api/v1/invitations", json={"email": new_email()},
+                           headers=headers)).status_code == 403

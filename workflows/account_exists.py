@@ -1,0 +1,22 @@
+"""AccountExistsNoticeWorkflow (`account-exists-<user id>-<day>`): someone registered with
+an address that has an account; its owner is told, at most once a day, and the person who
+registered learns nothing (no account enumeration)."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+# Pydantic models are imported once, not re-created in every run's sandbox.
+with workflow.unsafe.imports_passed_through():
+    from domain.accounts import AccountExistsNoticeInput, Done, SendAccountExistsNotice
+
+from workflows.common import run_activity
+
+
+@workflow.defn(name="AccountExistsNotice")
+class AccountExistsNoticeWorkflow:
+    @workflow.run
+    async def run(self, notice: AccountExistsNoticeInput) -> Done:
+        return await run_activity(
+            "send_account_exists_notice",
+            SendAccountExistsNotice(user_id=notice.user_id, day=notice.day), Done)

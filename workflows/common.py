@@ -1,0 +1,62 @@
+"""What every E-same workflow uses: timed waits, activity options, the status attribute."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+# Pydantic models are imported once, not re-created in every run's sandbox.
+with workflow.unsafe.imports_passed_through():
+    from domain.errors import BusinessError
+
+R = TypeVar("R", bound=BaseModel)
+
+ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
+ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
+ESAME_DOCTOR_ID = SearchAttributeKey.for_keyword("EsameDoctorId")
+ESAME_PHARMACY_ID = SearchAttributeKey.for_keyword("EsamePharmacyId")
+
+# A DB write or an email: short, retried with backoff until it goes through.
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+# The first activity of a process started inside the transaction that inserts its row
+# waits for that commit: retry quickly at first.
+WAIT_FOR_COMMIT = RetryPolicy(
+    initial_interval=timedelta(milliseconds=100),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(seconds=5),
+)
+
+
+async def within(condition: Callable[[], bool], limit: timedelta, summary: str) -> bool:
+    """Wait for `condition` at most `limit` (a durable timer); tell whether it came true."""
+    try:
+        await workflow.wait_condition(
+            condition, timeout=max(limit, timedelta(seconds=1)), timeout_summary=summary
+        )
+    except TimeoutError:
+        return False
+    return True
+
+
+def set_status(status: str) -> None:
+    workflow.upsert_search_attributes([ESAME_STATUS.value_set(status)])
+
+
+
+async def run_activity(name: str, arg: BaseModel, result_type: type[R], **options: Any) -> R:
+    """Run an activity by name (workflows do not import activities)."""
+    options.setdefault("start_to_close_timeout", ACTIVITY_TIMEOUT)
+    result: R = await workflow.execute_activity(name, arg, result_type=result_type, **options)
+    return result
+
+
+def business_error(kind: BusinessError, message: str) -> ApplicationError:
+    """A failure the API turns into an HTTP status (an Update's answer)."""
+    return ApplicationError(message, type=kind.value, non_retryable=True)
