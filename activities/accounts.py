@@ -65,8 +65,9 @@ class AccountActivities:
         async with self._sessions() as session:
             user = await session.get(User, command.user_id)
         if user is None:
-            # The registration inserts the row and starts the process in one transaction
-            # that commits right after the start: retry until the row is visible.
+            # The registration commits the row before it starts the process, and takes it
+            # back if the start fails: retry a little in case the start outran the commit
+            # on another connection, then give up (registration_commit_timeout).
             raise ApplicationError("the account row is not committed yet",
                                    type="AccountNotCommitted")
         return AccountOpened(user_id=user.id, role=Role(user.role), pharmacy_id=user.pharmacy_id)

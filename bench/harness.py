@@ -1,5 +1,5 @@
 """What every benchmark stands on: a dev server, a migrated database, the real worker and
-the API served over real HTTP by uvicorn, and the results file format.
+the API each in its own process (the API over real HTTP), and the results file format.
 
 A benchmark module exposes `async def run(temporal: WorkflowEnvironment) -> list[Result]`
 and is listed in `bench/__main__.py`.
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -20,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
@@ -28,11 +29,9 @@ from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from core.settings import Settings, TemporalSettings
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
-from workers.main import WorkerDeps, build_worker
 
 BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get(
@@ -118,45 +117,86 @@ class Stack:
     http: httpx.AsyncClient
 
 
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *args], env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
 @asynccontextmanager
 async def stack(
     temporal: WorkflowEnvironment, database_url: str | None = None
 ) -> AsyncIterator[Stack]:
-    """A migrated database, the real worker and the API on a free port over real HTTP."""
+    """A migrated database, and the worker and the API each in its own process (`esame
+    worker`, `esame api`) as in production; the benchmark drives the API over real HTTP."""
     url = await _fresh_database(database_url)
     port = _free_port()
+    address = temporal.client.service_client.config.target_host
     settings = Settings(
         env="dev",
         database_url=url,
         secret_key="bench-secret-" + "x" * 40,
         public_base_url=f"http://127.0.0.1:{port}",
         data_dir=Path(tempfile.mkdtemp(prefix="esame-bench-data-")),
-        temporal=TemporalSettings(
-            address=temporal.client.service_client.config.target_host,
-            task_queue=f"bench-{uuid.uuid4().hex[:8]}",
-        ),
+        api_port=port,
+        temporal=TemporalSettings(address=address, task_queue=f"bench-{uuid.uuid4().hex[:8]}"),
     )
+    env = {
+        "ESAME_ENV": "dev", "ESAME_DATABASE_URL": url, "ESAME_SECRET_KEY": settings.secret_key,
+        "ESAME_PUBLIC_BASE_URL": settings.public_base_url,
+        "ESAME_DATA_DIR": str(settings.data_dir), "ESAME_API_PORT": str(port),
+        "ESAME_API_HOST": "127.0.0.1", "ESAME_ACCESS_LOG": "false",
+        "ESAME_TEMPORAL__ADDRESS": address,
+        "ESAME_TEMPORAL__TASK_QUEUE": settings.temporal.task_queue,
+    }
     engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    app = create_app(settings, sessions=sessions, temporal=temporal.client)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers no started event)
-        await asyncio.sleep(0.05)
-    worker = build_worker(temporal.client, WorkerDeps.from_settings(settings, sessions))
+    worker = _spawn(["-m", "cli.main", "worker"], env)
+    api = _spawn(["-m", "cli.main", "api"], env)
     try:
-        async with worker, httpx.AsyncClient(
+        await _wait_for_port(port, api)
+        async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", timeout=60,
             limits=httpx.Limits(max_connections=100),
         ) as http:
-            yield Stack(settings=settings, sessions=sessions, temporal=temporal.client,
-                        http=http)
+            yield Stack(settings=settings, sessions=make_sessionmaker(engine),
+                        temporal=temporal.client, http=http)
     finally:
-        server.should_exit = True
-        await serving
+        _stop(api)
+        _stop(worker)
         await engine.dispose()
+
+
+@asynccontextmanager
+async def bare_worker(temporal: WorkflowEnvironment, module: str) -> AsyncIterator[str]:
+    """The baseline's worker in its own process (`bench.bare_worker`); yields its queue."""
+    task_queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
+    process = _spawn(["-m", "bench.bare_worker", module, task_queue,
+                      temporal.client.service_client.config.target_host], {})
+    try:
+        yield task_queue
+    finally:
+        _stop(process)
 
 
 def percentile(samples: list[float], pct: float) -> float:

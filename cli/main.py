@@ -48,7 +48,7 @@ def _api(settings: Settings) -> None:
     from api.app import create_app
 
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="info")
+                log_level="info", access_log=settings.access_log)
 
 
 def _worker(settings: Settings) -> None:

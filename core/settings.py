@@ -160,6 +160,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # One log line per request; benchmarks turn it off.
+    access_log: bool = True
     data_dir: Path = Path("var")
 
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)

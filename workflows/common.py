@@ -25,8 +25,8 @@ ESAME_PHARMACY_ID = SearchAttributeKey.for_keyword("EsamePharmacyId")
 # A DB write or an email: short, retried with backoff until it goes through.
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
-# The first activity of a process started inside the transaction that inserts its row
-# waits for that commit: retry quickly at first.
+# The first activity of a process started next to the transaction that inserts its row
+# (inside it for invitations and doctor links) waits for that commit: retry quickly.
 WAIT_FOR_COMMIT = RetryPolicy(
     initial_interval=timedelta(milliseconds=100),
     backoff_coefficient=2,

@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 
 from fastapi import APIRouter
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -98,6 +98,10 @@ async def register(
                       errors=[{"field": "pharmacy_id", "message": "no such pharmacy"}])
     owner = await session.scalar(select(User).where(User.email == email))
     if owner is not None:
+        if owner.status == AccountStatus.pending_email_validation:
+            # Heals an account whose process never started (the API died between its
+            # commit and the start); a no-op for a running one (USE_EXISTING).
+            await start_account_validation(temporal, settings, owner)
         await notify_account_exists(temporal, settings, owner, utcnow().date())
         return RegistrationAccepted()
 
@@ -115,15 +119,21 @@ async def register(
                                   license_number=body.doctor.license_number.strip(),
                                   listed=False))
     try:
-        await session.flush()
+        await session.commit()
     except IntegrityError:
         # Registered a moment ago by a concurrent request: the same answer as a taken one.
         await session.rollback()
         return RegistrationAccepted()
-    # The row and the process exist together or not at all: the transaction commits only
-    # once the workflow has started (its first step waits for the commit).
-    await start_account_validation(temporal, settings, user)
-    await session.commit()
+    # The row and the process exist together or not at all. The row is committed first,
+    # so the process finds it at once and no write lock is held while Temporal answers; a
+    # start that fails takes the row back.
+    try:
+        await start_account_validation(temporal, settings, user)
+    except Exception as err:
+        await session.execute(delete(DoctorProfile).where(DoctorProfile.user_id == user.id))
+        await session.execute(delete(User).where(User.id == user.id))
+        await session.commit()
+        raise Problem(503, "Registration is unavailable right now; try again.") from err
     return RegistrationAccepted()
 
 

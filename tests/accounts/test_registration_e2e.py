@@ -191,3 +191,22 @@ async def test_an_inactive_account_cannot_use_features(api: httpx.AsyncClient) -
     assert (await api.get("/api/v1/doctors", headers=headers)).status_code == 403
     assert (await api.post("/api/v1/invitations", json={"email": new_email()},
                            headers=headers)).status_code == 403
+
+
+async def test_a_registration_whose_process_cannot_start_leaves_nothing(
+    e2e_settings, sessions: SessionMaker, temporal_env
+) -> None:
+    from api.app import create_app
+
+    # A namespace the server does not have: every start fails.
+    broken = await Client.connect(temporal_env.client.service_client.config.target_host,
+                                  namespace="no-such-namespace")
+    app = create_app(e2e_settings, sessions=sessions, temporal=broken)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as client:
+        email = new_email()
+        response = await register(client, email)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).where(User.email == email)) == 0

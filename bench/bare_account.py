@@ -1,0 +1,75 @@
+"""The baseline of the account validation benchmark: a bare Temporal workflow of the same
+shape as AccountValidationWorkflow (10 activities, 4 updates), with activities that do
+nothing: what Temporal alone costs. Run by `bench.bare_worker` in its own process."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+
+@activity.defn(name="bare_step")
+async def bare_step(step: str) -> str:
+    return step
+
+
+@workflow.defn(name="BareAccountValidation")
+class BareAccountValidation:
+    """Seven activities in the main flow, three in update handlers, four updates: as
+    AccountValidationWorkflow does on the way to `active`."""
+
+    def __init__(self) -> None:
+        self._done: set[str] = set()
+
+    @workflow.run
+    async def run(self, user_id: str) -> str:
+        await self._step("open_account")
+        await self._step("send_validation_link")
+        await workflow.wait_condition(lambda: "email" in self._done, timeout=timedelta(days=7))
+        await self._step("set_status_email_validated")
+        await self._step("find_pending_invitations")
+        await workflow.wait_condition(lambda: "profile" in self._done)
+        await self._step("set_status_profile_completed")
+        await self._step("send_verification_code")
+        self._done.add("code_sent")
+        await workflow.wait_condition(lambda: {"code", "consent"} <= self._done)
+        await self._step("set_status_active")
+        self._done.add("active")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return "active"
+
+    @workflow.update
+    async def validate_email(self) -> str:
+        self._done.add("email")
+        await workflow.wait_condition(lambda: "set_status_email_validated" in self._done)
+        return "email_validated"
+
+    @workflow.update
+    async def profile_saved(self) -> str:
+        self._done.add("profile")
+        await workflow.wait_condition(lambda: "code_sent" in self._done)
+        return "profile_completed"
+
+    @workflow.update
+    async def submit_code(self) -> str:
+        await self._step("check_verification_code")
+        await self._step("record_code_verified")
+        self._done.add("code")
+        return "ok"
+
+    @workflow.update
+    async def give_consent(self) -> str:
+        await self._step("record_consent")
+        self._done.add("consent")
+        await workflow.wait_condition(lambda: "active" in self._done)
+        return "active"
+
+    async def _step(self, name: str) -> None:
+        await workflow.execute_activity(bare_step, name,
+                                        start_to_close_timeout=timedelta(seconds=30))
+        self._done.add(name)
+
+
+BARE_WORKFLOWS = [BareAccountValidation]
+BARE_ACTIVITIES = [bare_step]

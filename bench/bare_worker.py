@@ -1,0 +1,30 @@
+"""`python -m bench.bare_worker MODULE TASK_QUEUE ADDRESS`: a worker process for a
+benchmark's baseline, so the bare workflows run in their own process as the real ones do.
+MODULE exposes BARE_WORKFLOWS and BARE_ACTIVITIES."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import signal
+import sys
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+
+async def main(module_name: str, task_queue: str, address: str) -> None:
+    module = importlib.import_module(module_name)
+    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Worker(client, task_queue=task_queue, workflows=module.BARE_WORKFLOWS,
+                      activities=module.BARE_ACTIVITIES):
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:4]))
