@@ -1,6 +1,6 @@
 """The baseline of the payments benchmark: a bare Temporal purchase + payment of the same
 shape as PurchaseWorkflow/PaymentWorkflow (same activities, signals, update and child), with
-activities that do nothing: what Temporal alone costs."""
+activities that do nothing: what Temporal alone costs. Run by `bench.bare_worker`."""
 
 from __future__ import annotations
 
@@ -66,3 +66,7 @@ class BarePurchaseWorkflow:
         await workflow.wait_condition(lambda: self._payment is not None)
         assert self._payment is not None
         return self._payment
+
+
+BARE_WORKFLOWS = [BarePurchaseWorkflow, BarePaymentWorkflow]
+BARE_ACTIVITIES = [bare_step]

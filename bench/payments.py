@@ -9,14 +9,13 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from bench.bare_payment import BarePaymentWorkflow, BarePurchaseWorkflow, bare_step
-from bench.harness import Result, Stack, postgres_available, stack
+from bench.harness import Result, Stack, bare_worker, postgres_available, stack
 from domain.accounts import Role
 from tests.support.users import make_user
 
@@ -61,24 +60,22 @@ async def _through_the_api(s: Stack) -> float:
     return await _throughput(PAYMENTS, one)
 
 
-async def _bare(client: Client) -> float:
-    task_queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
+async def _bare(temporal: WorkflowEnvironment) -> float:
+    client = temporal.client
 
-    async def one(i: int) -> None:
+    async def one(task_queue: str) -> None:
         purchase_id = uuid.uuid4().hex
-        start = WithStartWorkflowOperation(
-            BarePurchaseWorkflow.run, purchase_id, id=f"bare-purchase-{purchase_id}",
+        start: WithStartWorkflowOperation[Any, str] = WithStartWorkflowOperation(
+            "BarePurchaseWorkflow", purchase_id, result_type=str, id=f"bare-purchase-{purchase_id}",
             task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
         payment_workflow_id = await client.execute_update_with_start_workflow(
             "checkout", start_workflow_operation=start, result_type=str)
         await client.get_workflow_handle(payment_workflow_id).signal("provider_event", "ok")
         await client.get_workflow_handle(f"bare-purchase-{purchase_id}").result()
 
-    async with Worker(client, task_queue=task_queue,
-                      workflows=[BarePurchaseWorkflow, BarePaymentWorkflow],
-                      activities=[bare_step]):
-        await one(0)
-        return await _throughput(PAYMENTS, one)
+    async with bare_worker(temporal, "bench.bare_payment") as task_queue:
+        await one(task_queue)  # warm up
+        return await _throughput(PAYMENTS, lambda _: one(task_queue))
 
 
 async def run(temporal: WorkflowEnvironment) -> list[Result]:
@@ -87,7 +84,7 @@ async def run(temporal: WorkflowEnvironment) -> list[Result]:
     database_url = wanted if wanted and await postgres_available() else None
     async with stack(temporal, database_url) as s:
         api_rate = await _through_the_api(s)
-    bare_rate = await _bare(temporal.client)
+    bare_rate = await _bare(temporal)
     print(f"  payments through the API: {api_rate:.2f}/s, bare Temporal: {bare_rate:.2f}/s")
     return [Result(name="payments_per_second", value=api_rate, unit="payments/s",
                    baseline=bare_rate, goal="ratio >= 0.8", lower_is_better=False)]
