@@ -23,7 +23,8 @@ import re
 import sys
 from pathlib import Path
 
-DEFAULT_SOURCE = Path("/work/shared/data/bdpm")
+# The shared folder beside the repository (as laid for development and CI).
+DEFAULT_SOURCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "bdpm"
 DEFAULT_OUTPUT = Path(__file__).with_name("drug_catalogue.tsv.gz")
 COLUMNS = ["cis", "name", "form", "strength", "routes", "substances", "commercialised",
            "holder"]

@@ -13,7 +13,7 @@ from domain.drugs import normalize, prefix_upper_bound
 from tests.support.users import TestUser
 
 pytestmark = pytest.mark.db
-BDPM = Path("/work/shared/data/bdpm")
+BDPM = build_drug_catalogue.DEFAULT_SOURCE
 
 
 async def search(client: httpx.AsyncClient, user: TestUser, q: str,
