@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import BusinessError
@@ -40,9 +40,8 @@ from domain.payments import (
     RefundResult,
     next_poll_interval,
 )
+from workflows.common import ACTIVITY_TIMEOUT, ESAME_STATUS
 
-ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
 PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
                              maximum_interval=timedelta(seconds=30))
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import (
-    SearchAttributeKey,
     SearchAttributePair,
     TypedSearchAttributes,
 )
@@ -48,11 +47,9 @@ from domain.payments import (
     PaymentTimings,
     PaymentView,
 )
+from workflows.common import ACTIVITY_TIMEOUT, ESAME_PATIENT_ID, ESAME_STATUS
 from workflows.payment import PaymentWorkflow
 
-ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
-ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
 CHECKOUT_WAIT = timedelta(seconds=20)
 
 

@@ -199,7 +199,8 @@ async def _status(sessions: SessionMaker, subscription_id: str, wanted: str,
 async def _messages(sessions: SessionMaker, to: str, template: str) -> list[Message]:
     async with sessions() as session:
         return list((await session.scalars(select(Message).where(
-            Message.to == to, Message.template == template))).all())
+            Message.to == to, Message.template == template)
+            .order_by(Message.created_at, Message.id))).all())
 
 
 async def _pending_payment(sessions: SessionMaker, user_id: str) -> Payment | None:
