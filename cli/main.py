@@ -76,7 +76,12 @@ def _wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
     raise SystemExit(f"{what} did not start on {host}:{port} within {timeout:.0f}s")
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _up(settings: Settings) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped by a process manager: as Ctrl-C
     dev = settings.dev_server
     Path(dev.db_filename).parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -89,26 +94,29 @@ def _up(settings: Settings) -> None:
         command += ["--search-attribute", f"{name}={kind}"]
     children: list[subprocess.Popen[bytes]] = []
 
-    def stop_all(*_: object) -> None:
+    def stop_all() -> None:
+        # API first, then the worker (it finishes its tasks while Temporal still answers),
+        # Temporal last; a second Ctrl-C must not cut this short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in reversed(children):
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
-        for child in reversed(children):
             try:
-                child.wait(timeout=15)
+                child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
 
     try:
-        children.append(subprocess.Popen(command))
+        children.append(subprocess.Popen(command, start_new_session=True))
         _wait_for_port(dev.ip, dev.port, 60, "the Temporal dev server")
         _migrate(settings)
         for line in _seed(settings):
             print(f"  demo account created: {line}")
         env = {**os.environ, "ESAME_TEMPORAL__ADDRESS": f"{dev.ip}:{dev.port}"}
         esame = [sys.executable, "-m", "cli.main"]
-        children.append(subprocess.Popen([*esame, "worker"], env=env))
-        children.append(subprocess.Popen([*esame, "api"], env=env))
+        children.append(subprocess.Popen([*esame, "worker"], env=env, start_new_session=True))
+        children.append(subprocess.Popen([*esame, "api"], env=env, start_new_session=True))
         _wait_for_port(settings.api_host, settings.api_port, 60, "the API")
         from db.seed import DEMO_PASSWORD
 

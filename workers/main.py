@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -105,6 +106,9 @@ def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None
         workflows=workflows(),
         activities=activities(deps),
         workflow_runner=WORKFLOW_RUNNER,
+        # On SIGTERM/SIGINT running activities get this long to finish before they are
+        # cancelled (and retried by another worker).
+        graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
 
