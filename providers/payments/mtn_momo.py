@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode
@@ -21,6 +20,7 @@ import httpx
 from core.settings import PaymentSettings
 from domain.money import CURRENCY_EXPONENTS, Money
 from domain.payments import PaymentStatus, ProviderName
+from providers.payments.access_token import CachedAccessToken
 from providers.payments.base import (
     ChargeCreated,
     ChargeRequest,
@@ -57,27 +57,16 @@ class MtnMomoProvider:
         self._base = settings.mtn_base_url.rstrip("/")
         # Without a signature from MTN, our own HMAC in the callback URL says it is ours.
         self._secret = (callback_secret or settings.sandbox_webhook_secret).encode()
-        self._token: tuple[str, float] | None = None
+        self._token = CachedAccessToken(
+            f"{self._base}/collection/token/", settings.mtn_api_user, settings.mtn_api_key,
+            headers={"Ocp-Apim-Subscription-Key": settings.mtn_subscription_key or ""})
 
     def _sign(self, reference: str) -> str:
         return hmac.new(self._secret, f"mtn:{reference}".encode(), hashlib.sha256).hexdigest()
 
-    async def _access_token(self, http: httpx.AsyncClient) -> str:
-        if self._token and self._token[1] > time.monotonic() + 30:
-            return self._token[0]
-        response = await http.post(
-            f"{self._base}/collection/token/",
-            auth=(self._settings.mtn_api_user or "", self._settings.mtn_api_key or ""),
-            headers={"Ocp-Apim-Subscription-Key": self._settings.mtn_subscription_key or ""})
-        response.raise_for_status()
-        data = response.json()
-        self._token = (data["access_token"], time.monotonic() + float(data.get("expires_in",
-                                                                              3600)))
-        return self._token[0]
-
     async def _headers(self, http: httpx.AsyncClient) -> dict[str, str]:
         return {
-            "Authorization": f"Bearer {await self._access_token(http)}",
+            "Authorization": f"Bearer {await self._token.get(http)}",
             "X-Target-Environment": self._settings.mtn_target_environment,
             "Ocp-Apim-Subscription-Key": self._settings.mtn_subscription_key or "",
         }

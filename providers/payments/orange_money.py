@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ import httpx
 from core.settings import PaymentSettings
 from domain.money import Money
 from domain.payments import PaymentStatus, ProviderName
+from providers.payments.access_token import CachedAccessToken
 from providers.payments.base import (
     ChargeCreated,
     ChargeRequest,
@@ -56,23 +56,18 @@ class OrangeMoneyProvider:
         self._base = settings.orange_base_url.rstrip("/")
         self._api = self._base + settings.orange_webpayment_path
         self._secret = settings.sandbox_webhook_secret.encode()
-        self._token: tuple[str, float] | None = None
+        self._token = CachedAccessToken(
+            f"{self._base}/oauth/v3/token",
+            settings.orange_client_id, settings.orange_client_secret,
+            form={"grant_type": "client_credentials"})
 
     def _sign(self, payment_id: str) -> str:
         return hmac.new(self._secret, f"orange:{payment_id}".encode(),
                         hashlib.sha256).hexdigest()
 
     async def _headers(self, http: httpx.AsyncClient) -> dict[str, str]:
-        if not self._token or self._token[1] < time.monotonic() + 30:
-            response = await http.post(
-                f"{self._base}/oauth/v3/token", data={"grant_type": "client_credentials"},
-                auth=(self._settings.orange_client_id or "",
-                      self._settings.orange_client_secret or ""))
-            response.raise_for_status()
-            data = response.json()
-            self._token = (data["access_token"],
-                           time.monotonic() + float(data.get("expires_in", 3600)))
-        return {"Authorization": f"Bearer {self._token[0]}", "Accept": "application/json"}
+        return {"Authorization": f"Bearer {await self._token.get(http)}",
+                "Accept": "application/json"}
 
     async def create(self, request: ChargeRequest) -> ChargeCreated:
         if request.amount.currency != "XAF":

@@ -5,7 +5,6 @@ to its approve link, capture once approved; webhooks verified by PayPal itself
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ import httpx
 from core.settings import PaymentSettings
 from domain.money import CURRENCY_EXPONENTS, Money
 from domain.payments import PaymentStatus, ProviderName
+from providers.payments.access_token import CachedAccessToken
 from providers.payments.base import (
     ChargeCreated,
     ChargeRequest,
@@ -52,19 +52,13 @@ class PayPalProvider:
         assert settings.paypal_client_id and settings.paypal_client_secret
         self._settings = settings
         self._base = settings.paypal_base_url.rstrip("/")
-        self._token: tuple[str, float] | None = None
+        self._token = CachedAccessToken(
+            f"{self._base}/v1/oauth2/token",
+            settings.paypal_client_id, settings.paypal_client_secret,
+            form={"grant_type": "client_credentials"})
 
     async def _headers(self, http: httpx.AsyncClient) -> dict[str, str]:
-        if not self._token or self._token[1] < time.monotonic() + 30:
-            response = await http.post(
-                f"{self._base}/v1/oauth2/token", data={"grant_type": "client_credentials"},
-                auth=(self._settings.paypal_client_id or "",
-                      self._settings.paypal_client_secret or ""))
-            response.raise_for_status()
-            data = response.json()
-            self._token = (data["access_token"],
-                           time.monotonic() + float(data.get("expires_in", 3600)))
-        return {"Authorization": f"Bearer {self._token[0]}"}
+        return {"Authorization": f"Bearer {await self._token.get(http)}"}
 
     async def create(self, request: ChargeRequest) -> ChargeCreated:
         async with httpx.AsyncClient(timeout=20) as http:
