@@ -8,13 +8,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+DEV_SECRET_KEY = "dev-only-secret-change-me-in-production-0123456789"
 
 CONFIG_FILE = Path(os.environ.get("ESAME_CONFIG_FILE", "temporal.yaml"))
 
@@ -155,7 +157,7 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "test", "prod"] = "dev"
     database_url: str = "sqlite+aiosqlite:///var/esame.sqlite"
-    secret_key: str = "dev-only-secret-change-me-in-production-0123456789"
+    secret_key: str = DEV_SECRET_KEY
     access_token_ttl: timedelta = timedelta(hours=1)
     public_base_url: str = "http://127.0.0.1:8000"
     api_host: str = "127.0.0.1"
@@ -186,6 +188,16 @@ class Settings(BaseSettings):
         if CONFIG_FILE.exists():
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=CONFIG_FILE))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _production_has_its_own_secrets(self) -> Settings:
+        # Tokens and email links are signed with these: the defaults are public.
+        if self.env == "prod":
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError("set ESAME_SECRET_KEY (32+ characters) in production")
+            if self.payments.sandbox_webhook_secret == PaymentSettings().sandbox_webhook_secret:
+                raise ValueError("set ESAME_PAYMENTS__SANDBOX_WEBHOOK_SECRET in production")
+        return self
 
     @property
     def is_dev(self) -> bool:

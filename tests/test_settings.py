@@ -1,0 +1,27 @@
+"""Settings: temporal.yaml, environment overrides, and production refusing public defaults."""
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from core.settings import Settings
+
+
+def test_environment_overrides_one_nested_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESAME_TEMPORAL__ADDRESS", "temporal.example:7233")
+    monkeypatch.setenv("ESAME_DURATIONS__VALIDATION_EXPIRES_AFTER", "P3D")
+    settings = Settings()
+    assert settings.temporal.address == "temporal.example:7233"
+    assert settings.temporal.task_queue == "esame"  # the rest still comes from temporal.yaml
+    assert settings.durations.validation_expires_after == timedelta(days=3)
+    assert settings.durations.validation_reminder_after == timedelta(days=1)
+
+
+def test_production_refuses_the_public_dev_secrets() -> None:
+    with pytest.raises(ValidationError, match="ESAME_SECRET_KEY"):
+        Settings(env="prod")
+    with pytest.raises(ValidationError, match="SANDBOX_WEBHOOK_SECRET"):
+        Settings(env="prod", secret_key="s" * 40)
+    assert Settings(env="prod", secret_key="s" * 40,
+                    payments={"sandbox_webhook_secret": "w" * 32}).env == "prod"
