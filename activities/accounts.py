@@ -60,6 +60,17 @@ class AccountActivities:
                                    non_retryable=True)
         return user
 
+    async def _store_secret(self, user_id: str, **hashes: str) -> User:
+        """Store a secret's hash and read the account to write to, in one transaction."""
+        async with self._sessions() as session, session.begin():
+            user = await session.get(User, user_id)
+            if user is None:
+                raise ApplicationError(f"no account {user_id}",
+                                       type=BusinessError.not_found.value, non_retryable=True)
+            for column, value in hashes.items():
+                setattr(user, column, value)
+        return user
+
     @activity.defn(name="open_account")
     async def open_account(self, command: OpenAccount) -> AccountOpened:
         async with self._sessions() as session:
@@ -75,12 +86,7 @@ class AccountActivities:
     @activity.defn(name="send_validation_link")
     async def send_validation_link(self, command: SendValidationLink) -> Done:
         token = validation_token(self._settings.secret_key, command.user_id)
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(User).where(User.id == command.user_id)
-                .values(validation_token_hash=hash_secret(token))
-            )
-        user = await self._user(command.user_id)
+        user = await self._store_secret(command.user_id, validation_token_hash=hash_secret(token))
         suffix = "_reminder" if command.reminder else ""
         await email_user(
             self._messaging, user,
@@ -107,12 +113,7 @@ class AccountActivities:
     async def send_verification_code(self, command: SendVerificationCode) -> Done:
         key = f"verification-code:{command.user_id}:{command.generation}"
         code = derive_code(self._settings.secret_key, key)
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(User).where(User.id == command.user_id)
-                .values(verification_code_hash=hash_secret(code))
-            )
-        user = await self._user(command.user_id)
+        user = await self._store_secret(command.user_id, verification_code_hash=hash_secret(code))
         await email_user(
             self._messaging, user, key=key, template="verification_code",
             data={"code": code, "expires_at": local_time(command.expires_at, user.timezone)},

@@ -94,11 +94,9 @@ class MessagingActivities:
             )
 
         async with self._sessions() as session, session.begin():
-            stored = await session.get(Message, message_id)
-            assert stored is not None
-            stored.status = "sent"
-            stored.sent_at = utcnow()
-            stored.provider_message_id = provider_id
+            await session.execute(
+                update(Message).where(Message.id == message_id)
+                .values(status="sent", sent_at=utcnow(), provider_message_id=provider_id))
         return MessageSent(message_id=message_id, channel=command.channel, provider=provider,
                            note=note)
 

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from core.logging import configure_logging
@@ -54,7 +55,19 @@ def _api(settings: Settings) -> None:
 def _worker(settings: Settings) -> None:
     from workers.main import run_worker
 
-    asyncio.run(run_worker(settings))
+    with asyncio.Runner(loop_factory=_fast_event_loop()) as runner:
+        runner.run(run_worker(settings))
+
+
+def _fast_event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (not on Windows): the worker's event loop hands every
+    activation and activity over between threads, which uvloop does at a fraction of the
+    cost of asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def temporal_binary() -> str:

@@ -11,5 +11,5 @@ class OutboxEmailSender:
     name = "outbox"
 
     async def send(self, message: EmailMessage) -> str | None:
-        log.info("outbox email to %s: %s", message.to, message.subject)
+        log.debug("outbox email to %s: %s", message.to, message.subject)
         return None

@@ -11,5 +11,5 @@ class OutboxSmsSender:
     name = "outbox"
 
     async def send(self, message: SmsMessage) -> str | None:
-        log.info("outbox sms to %s", message.to)
+        log.debug("outbox sms to %s", message.to)
         return None
