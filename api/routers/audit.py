@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from api.cursors import decode_cursor, encode_cursor
+from api.cursors import keyset, page
 from api.deps import SessionDep, require_role
 from db.models import AuditEntry, User
 from db.queries.audit import Outcome, record_access
@@ -34,18 +34,9 @@ async def read_audit(
         query = query.where(AuditEntry.subject_id == subject_id)
     if actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
-    after = decode_cursor(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(AuditEntry.at < at,
-                                and_(AuditEntry.at == at, AuditEntry.id < last_id)))
-    rows = list(await session.scalars(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1)
-    ))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].at, rows[-1].id)
+    rows, next_cursor = page(
+        list(await session.scalars(keyset(query, AuditEntry.at, AuditEntry.id, cursor, limit))),
+        limit, lambda row: (row.at, row.id))
     items = [AuditRecord.model_validate(row, from_attributes=True) for row in rows]
     await record_access(session, admin, subject_id, "audit.read",
                         f"audit?subject_id={subject_id or ''}&actor_id={actor_id or ''}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import (
@@ -15,7 +15,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
 )
 
-from api.cursors import decode_cursor, encode_cursor
+from api.cursors import keyset, page
 from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep, TemporalClient
 from api.payments import (
     checked_amount,
@@ -114,19 +114,10 @@ async def _page(session: AsyncSession, model, user_id: str, limit: int,  # type:
                 cursor: str | None, created=None):
     created_col = created if created is not None else model.created_at
     query = select(model).where(model.user_id == user_id)
-    after = decode_cursor(cursor)
-    if after is not None:
-        moment, row_id = after
-        query = query.where(or_(created_col < moment,
-                                and_(created_col == moment, model.id < row_id)))
-    rows = list((await session.scalars(
-        query.order_by(created_col.desc(), model.id.desc()).limit(limit + 1))).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, created_col.key), last.id)
-    return rows, next_cursor
+    return page(
+        list((await session.scalars(keyset(query, created_col, model.id, cursor, limit))).all()),
+        limit, lambda row: (getattr(row, created_col.key), row.id))
+
 
 
 # --- payments ---------------------------------------------------------------------------------

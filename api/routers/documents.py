@@ -10,10 +10,10 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cursors import decode_cursor, encode_cursor
+from api.cursors import keyset, page
 from api.deps import ActiveDoctor, ActivePatient, ActiveUser, SessionDep, SettingsDep
 from api.problems import Problem
 from api.routers.record import document_out
@@ -183,18 +183,10 @@ async def list_documents(
 ) -> Page[r.Document]:
     """Newest first."""
     query = select(Document).where(Document.owner_id == user.id)
-    after = decode_cursor(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(Document.uploaded_at < at,
-                                and_(Document.uploaded_at == at, Document.id < last_id)))
-    rows = list(await session.scalars(
-        query.order_by(Document.uploaded_at.desc(), Document.id.desc()).limit(limit + 1)
-    ))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].uploaded_at, rows[-1].id)
+    rows, next_cursor = page(
+        list(await session.scalars(
+            keyset(query, Document.uploaded_at, Document.id, cursor, limit))),
+        limit, lambda row: (row.uploaded_at, row.id))
     return Page(items=[document_out(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -313,18 +305,10 @@ async def shared_with_me(
                              CareLink.status == CareLinkStatus.active.value))
         .where(DocumentShare.doctor_id == doctor.id)
     )
-    after = decode_cursor(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(DocumentShare.shared_at < at,
-                                and_(DocumentShare.shared_at == at, DocumentShare.id < last_id)))
-    rows = list((await session.execute(
-        query.order_by(DocumentShare.shared_at.desc(), DocumentShare.id.desc()).limit(limit + 1)
-    )).tuples())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1][0].shared_at, rows[-1][0].id)
+    rows, next_cursor = page(
+        list((await session.execute(keyset(
+            query, DocumentShare.shared_at, DocumentShare.id, cursor, limit))).tuples()),
+        limit, lambda row: (row[0].shared_at, row[0].id))
     items = [
         r.SharedDocument(**document_out(doc).model_dump(), patient_id=patient.id,
                          patient_first_name=patient.first_name,

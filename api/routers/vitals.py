@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from api.cursors import decode_cursor, encode_cursor
+from api.cursors import keyset, page
 from api.deps import ActivePatient, SessionDep
 from api.problems import Problem
 from db.models import VitalSign
@@ -63,16 +63,8 @@ async def list_vitals(
         query = query.where(VitalSign.measured_at >= from_)
     if to is not None:
         query = query.where(VitalSign.measured_at <= to)
-    after = decode_cursor(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(VitalSign.measured_at > at,
-                                and_(VitalSign.measured_at == at, VitalSign.id > last_id)))
-    rows = list(await session.scalars(
-        query.order_by(VitalSign.measured_at, VitalSign.id).limit(limit + 1)
-    ))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].measured_at, rows[-1].id)
+    rows, next_cursor = page(
+        list(await session.scalars(keyset(query, VitalSign.measured_at, VitalSign.id, cursor,
+                                          limit, newest_first=False))),
+        limit, lambda row: (row.measured_at, row.id))
     return Page(items=[vital_out(row) for row in rows], next_cursor=next_cursor)
