@@ -40,7 +40,7 @@ class CareLinkActivities:
                 patient = await session.get(User, link.patient_id)
                 doctor = await session.get(User, link.doctor_id)
         if link is None or patient is None or doctor is None:
-            # The row is committed right after the process starts: retry until visible.
+            # The row is committed before the process starts: retry briefly if not visible.
             raise ApplicationError("the care link is not committed yet",
                                    type="CareLinkNotCommitted")
         return link, patient, doctor

@@ -35,7 +35,7 @@ class InvitationActivities:
             if invitation is not None:
                 inviter = await session.get(User, invitation.inviter_id)
         if invitation is None or inviter is None:
-            # Like an account, the row is committed right after the process starts.
+            # Like an account, the row is committed before the process starts.
             raise ApplicationError("the invitation row is not committed yet",
                                    type="InvitationNotCommitted")
         suffix = "_reminder" if command.reminder else ""

@@ -4,9 +4,12 @@ search attributes, so the API's routes (and the benchmark) start them one way.""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
+from sqlalchemy import delete, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -16,6 +19,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.problems import Problem
 from core.settings import Settings
 from db.models import CareLink, Invitation, User
 from domain.accounts import (
@@ -57,6 +61,26 @@ def _owner_attributes(user: User) -> list[SearchAttributePair[str]]:
     if user.role == Role.pharmacist and user.pharmacy_id:
         return [SearchAttributePair(ESAME_PHARMACY_ID, user.pharmacy_id)]
     return [SearchAttributePair(ESAME_PATIENT_ID, user.id)]
+
+
+async def commit_then_start(
+    session: AsyncSession, start: Callable[[], Awaitable[object]], *rows: object
+) -> None:
+    """Create rows together with their process, whole or not at all: commit the rows (so no
+    write lock is held while Temporal answers, and the process finds them at once), start
+    the process, and if the start fails delete the rows again and answer 503."""
+    await session.commit()
+    try:
+        await start()
+    except Exception as err:
+        for row in rows:  # children first: the caller lists them in that order
+            state = inspect(row)
+            mapper = state.mapper
+            await session.execute(delete(mapper).where(
+                *(column == value for column, value in zip(mapper.primary_key, state.identity,
+                                                           strict=True))))
+        await session.commit()
+        raise Problem(503, "This cannot be done right now; try again.") from err
 
 
 async def start_account_validation(

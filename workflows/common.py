@@ -25,8 +25,9 @@ ESAME_PHARMACY_ID = SearchAttributeKey.for_keyword("EsamePharmacyId")
 # A DB write or an email: short, retried with backoff until it goes through.
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
-# The first activity of a process started next to the transaction that inserts its row
-# (inside it for invitations and doctor links) waits for that commit: retry quickly.
+# The API commits a process's row before it starts the process (api/account_processes
+# .commit_then_start); should a first activity still not see it (a replica, a slow
+# connection), it retries quickly for a short while.
 WAIT_FOR_COMMIT = RetryPolicy(
     initial_interval=timedelta(milliseconds=100),
     backoff_coefficient=2,

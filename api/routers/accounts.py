@@ -14,12 +14,17 @@ from zoneinfo import available_timezones
 
 from fastapi import APIRouter
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.account_processes import account_handle, notify_account_exists, start_account_validation
+from api.account_processes import (
+    account_handle,
+    commit_then_start,
+    notify_account_exists,
+    start_account_validation,
+)
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
@@ -101,7 +106,10 @@ async def register(
         if owner.status == AccountStatus.pending_email_validation:
             # Heals an account whose process never started (the API died between its
             # commit and the start); a no-op for a running one (USE_EXISTING).
-            await start_account_validation(temporal, settings, owner)
+            try:
+                await start_account_validation(temporal, settings, owner)
+            except Exception as err:
+                raise Problem(503, "Registration is unavailable right now; try again.") from err
         await notify_account_exists(temporal, settings, owner, utcnow().date())
         return RegistrationAccepted()
 
@@ -113,27 +121,21 @@ async def register(
         pharmacy_id=body.pharmacy_id if body.role == Role.pharmacist else None,
     )
     session.add(user)
-    if body.role == Role.doctor and body.doctor is not None:
-        await session.flush()
-        session.add(DoctorProfile(user_id=user.id, specialty=body.doctor.specialty.strip(),
-                                  license_number=body.doctor.license_number.strip(),
-                                  listed=False))
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         # Registered a moment ago by a concurrent request: the same answer as a taken one.
         await session.rollback()
         return RegistrationAccepted()
-    # The row and the process exist together or not at all. The row is committed first,
-    # so the process finds it at once and no write lock is held while Temporal answers; a
-    # start that fails takes the row back.
-    try:
-        await start_account_validation(temporal, settings, user)
-    except Exception as err:
-        await session.execute(delete(DoctorProfile).where(DoctorProfile.user_id == user.id))
-        await session.execute(delete(User).where(User.id == user.id))
-        await session.commit()
-        raise Problem(503, "Registration is unavailable right now; try again.") from err
+    created: list[object] = [user]
+    if body.role == Role.doctor and body.doctor is not None:
+        profile = DoctorProfile(user_id=user.id, specialty=body.doctor.specialty.strip(),
+                                license_number=body.doctor.license_number.strip(),
+                                listed=False)
+        session.add(profile)
+        created.insert(0, profile)
+    await commit_then_start(
+        session, lambda: start_account_validation(temporal, settings, user), *created)
     return RegistrationAccepted()
 
 

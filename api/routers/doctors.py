@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.account_processes import doctor_link_handle, start_doctor_link
+from api.account_processes import commit_then_start, doctor_link_handle, start_doctor_link
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import (
     ActiveDoctor,
@@ -133,10 +133,7 @@ async def invite_doctor(
     link = CareLink(patient_id=patient.id, doctor_id=doctor.id,
                     status=CareLinkStatus.pending.value, created_at=utcnow())
     session.add(link)
-    await session.flush()
-    # Committed only once its process has started (its first step waits for the commit).
-    await start_doctor_link(temporal, settings, link)
-    await session.commit()
+    await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link), link)
     return _my_doctor(link, doctor, profile)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, EmailStr
 from sqlalchemy import and_, func, or_, select
 
-from api.account_processes import start_invitation
+from api.account_processes import commit_then_start, start_invitation
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import ActiveUser, SessionDep, SettingsDep, TemporalClient
 from api.problems import Problem
@@ -54,10 +54,8 @@ async def invite(
     invitation = Invitation(inviter_id=user.id, email=email,
                             status=InvitationStatus.pending.value, created_at=utcnow())
     session.add(invitation)
-    await session.flush()
-    # Committed only once its process has started (its first step waits for the commit).
-    await start_invitation(temporal, settings, invitation)
-    await session.commit()
+    await commit_then_start(
+        session, lambda: start_invitation(temporal, settings, invitation), invitation)
     return _view(invitation)
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 
 from db.engine import SessionMaker
-from db.models import User
+from db.models import DoctorProfile, Invitation, User
+from domain.accounts import Role
 from domain.ids import account_workflow_id
 from tests.accounts.flows import (
     PROFILE,
@@ -24,6 +25,7 @@ from tests.accounts.flows import (
     token_of,
     validate,
 )
+from tests.support.users import make_user
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
 
@@ -204,9 +206,15 @@ async def test_a_registration_whose_process_cannot_start_leaves_nothing(
     app = create_app(e2e_settings, sessions=sessions, temporal=broken)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver") as client:
-        email = new_email()
+        email, doctor_email = new_email(), new_email("doctor")
         response = await register(client, email)
-    assert response.status_code == 503
+        doctor = await register(client, doctor_email, role="doctor")
+        friend = await make_user(sessions, e2e_settings, Role.patient)
+        invitation = await client.post("/api/v1/invitations", json={"email": new_email()},
+                                       headers=friend.headers)
+    assert response.status_code == doctor.status_code == invitation.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).where(User.email == email)) == 0
+        assert await session.scalar(select(func.count()).select_from(User)) == 1  # the friend
+        assert await session.scalar(select(func.count()).select_from(DoctorProfile)) == 0
+        assert await session.scalar(select(func.count()).select_from(Invitation)) == 0
