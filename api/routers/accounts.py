@@ -28,7 +28,7 @@ from api.account_processes import (
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
-from core.security import hash_password, hash_secret
+from core.security import create_access_token, hash_password, hash_secret
 from db.base import utcnow
 from db.models import DoctorProfile, Pharmacy, User
 from db.queries.rate_limits import count_recent, record_event
@@ -87,7 +87,12 @@ class EmailValidation(BaseModel):
 
 
 class EmailValidated(BaseModel):
+    """The address is validated, and the link signed its owner in: following it proves the
+    mailbox as a password reset would, so the client goes on to the profile at once."""
+
     status: Literal["email_validated"] = "email_validated"
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
 
 
 @auth_router.post("/register", status_code=202, response_model=RegistrationAccepted)
@@ -142,7 +147,7 @@ async def register(
 @auth_router.post("/validate-email", response_model=EmailValidated,
                   responses={400: {"description": "wrong, used or expired token"}})
 async def validate_email(
-    body: EmailValidation, session: SessionDep, temporal: TemporalClient
+    body: EmailValidation, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> EmailValidated:
     user = await session.scalar(
         select(User).where(User.validation_token_hash == hash_secret(body.token.strip())))
@@ -152,7 +157,8 @@ async def validate_email(
         raise Problem(400, "This link was already used.")
     await _update(account_handle(temporal, user.id), "validate_email", ValidateEmail(),
                   closed_status=400, closed_detail="This link has expired.")
-    return EmailValidated()
+    return EmailValidated(access_token=create_access_token(
+        settings.secret_key, user.id, user.role, settings.access_token_ttl))
 
 
 # --- my account -----------------------------------------------------------------------

@@ -63,11 +63,14 @@ async def sign_in(api: httpx.AsyncClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-async def validate(api: httpx.AsyncClient, email: str) -> None:
+async def validate(api: httpx.AsyncClient, email: str) -> dict[str, str]:
+    """Follow the validation link; it signs the user in (the headers of that session)."""
     (link,) = await delivered(api, email, "account_validation")
     response = await api.post("/api/v1/auth/validate-email", json={"token": token_of(link)})
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "email_validated"}
+    body = response.json()
+    assert body["status"] == "email_validated" and body["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {body['access_token']}"}
 
 
 async def latest_code(api: httpx.AsyncClient, email: str) -> str:
@@ -81,8 +84,7 @@ async def activate(api: httpx.AsyncClient, email: str | None = None, role: str =
     """Register, validate, complete the profile, verify the code and consent."""
     email = email or new_email(role)
     assert (await register(api, email, role, **extra)).status_code == 202
-    await validate(api, email)
-    headers = await sign_in(api, email)
+    headers = await validate(api, email)
     response = await api.put("/api/v1/me/profile", json=PROFILE, headers=headers)
     assert response.status_code == 200, response.text
     response = await api.post("/api/v1/me/verification",

@@ -90,10 +90,15 @@ async def test_wrong_and_reused_tokens_are_400(api: httpx.AsyncClient) -> None:
     wrong = await api.post("/api/v1/auth/validate-email", json={"token": "not-a-token"})
     assert wrong.status_code == 400
     assert wrong.headers["content-type"] == "application/problem+json"
-    await validate(api, email)
+    # The link signs its owner in: that session is theirs.
+    headers = await validate(api, email)
+    me = await api.get("/api/v1/me", headers=headers)
+    assert me.status_code == 200
+    assert (me.json()["email"], me.json()["status"]) == (email, "email_validated")
     (link,) = await outbox(api, email, "account_validation")
     reused = await api.post("/api/v1/auth/validate-email", json={"token": token_of(link)})
     assert reused.status_code == 400
+    assert "access_token" not in reused.json()
 
 
 async def test_a_duplicate_registration_creates_nothing_and_tells_the_owner(
