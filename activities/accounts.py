@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -74,14 +74,16 @@ class AccountActivities:
     @activity.defn(name="open_account")
     async def open_account(self, command: OpenAccount) -> AccountOpened:
         async with self._sessions() as session:
-            user = await session.get(User, command.user_id)
-        if user is None:
+            found = (await session.execute(
+                select(User.role, User.pharmacy_id).where(User.id == command.user_id))).first()
+        if found is None:
             # The registration commits the row before it starts the process, and takes it
             # back if the start fails: retry a little in case the start outran the commit
             # on another connection, then give up (registration_commit_timeout).
             raise ApplicationError("the account row is not committed yet",
                                    type="AccountNotCommitted")
-        return AccountOpened(user_id=user.id, role=Role(user.role), pharmacy_id=user.pharmacy_id)
+        return AccountOpened(user_id=command.user_id, role=Role(found.role),
+                             pharmacy_id=found.pharmacy_id)
 
     @activity.defn(name="send_validation_link")
     async def send_validation_link(self, command: SendValidationLink) -> Done:
@@ -122,8 +124,10 @@ class AccountActivities:
 
     @activity.defn(name="check_verification_code")
     async def check_verification_code(self, command: CheckVerificationCode) -> CodeCheck:
-        user = await self._user(command.user_id)
-        stored = user.verification_code_hash or ""
+        async with self._sessions() as session:
+            stored = await session.scalar(
+                select(User.verification_code_hash).where(User.id == command.user_id))
+        stored = stored or ""
         return CodeCheck(matches=constant_time_equals(hash_secret(command.code.strip()), stored))
 
     @activity.defn(name="record_code_verified")
@@ -147,19 +151,22 @@ class AccountActivities:
     @activity.defn(name="set_account_status")
     async def set_account_status(self, command: SetAccountStatus) -> Done:
         now = utcnow()
+        changes: dict[str, Any] = {"status": command.status.value}
+        # The first time a status is reached is kept (a retried activity changes nothing).
+        if command.status == AccountStatus.email_validated:
+            changes["email_validated_at"] = func.coalesce(User.email_validated_at, now)
+        elif command.status == AccountStatus.active:
+            changes["activated_at"] = func.coalesce(User.activated_at, now)
         async with self._sessions() as session, session.begin():
-            user = await session.get(User, command.user_id)
-            if user is None:
+            changed = await session.execute(
+                update(User).where(User.id == command.user_id).values(changes))
+            if not changed.rowcount:  # type: ignore[attr-defined]
                 raise ApplicationError("no such account", type=BusinessError.not_found.value,
                                        non_retryable=True)
-            user.status = command.status.value
-            if command.status == AccountStatus.email_validated:
-                user.email_validated_at = user.email_validated_at or now
-            elif command.status == AccountStatus.active:
-                user.activated_at = user.activated_at or now
+            if command.status == AccountStatus.active:
                 # An active doctor is found in the directory.
                 await session.execute(
-                    update(DoctorProfile).where(DoctorProfile.user_id == user.id)
+                    update(DoctorProfile).where(DoctorProfile.user_id == command.user_id)
                     .values(listed=True)
                 )
         return Done()
@@ -181,13 +188,12 @@ class AccountActivities:
     async def find_pending_invitations(
         self, command: FindPendingInvitations
     ) -> PendingInvitations:
-        user = await self._user(command.user_id)
         async with self._sessions() as session:
             ids = (await session.scalars(
-                select(Invitation.id).where(
-                    Invitation.email == user.email,
+                select(Invitation.id).join(User, User.email == Invitation.email).where(
+                    User.id == command.user_id,
                     Invitation.status == InvitationStatus.pending.value,
-                    Invitation.inviter_id != user.id,
+                    Invitation.inviter_id != command.user_id,
                 )
             )).all()
         return PendingInvitations(invitation_ids=list(ids))
