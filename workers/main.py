@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import logging
 import signal
 from collections.abc import Callable
@@ -99,6 +100,17 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("domain"))
 
 
+def compile_workflow_modules() -> None:
+    """Write the bytecode of the workflow modules. The sandbox imports a workflow's module
+    afresh for every run; without bytecode on disk (PYTHONDONTWRITEBYTECODE, a fresh
+    checkout) each of those imports compiles the source again. Where the source folder is
+    read-only this does nothing, and runs simply compile as before."""
+    import workflows
+
+    for folder in workflows.__path__:
+        compileall.compile_dir(folder, quiet=2)
+
+
 def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None) -> Worker:
     return Worker(
         client,
@@ -114,6 +126,7 @@ def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None
 
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then finish the tasks in hand."""
+    compile_workflow_modules()
     client = await connect_temporal(settings)
     await ensure_search_attributes(client, settings)
     engine = make_engine(settings.database_url)
