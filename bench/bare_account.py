@@ -1,12 +1,19 @@
 """The baseline of the account validation benchmark: a bare Temporal workflow of the same
-shape as AccountValidationWorkflow (10 activities, 4 updates), with activities that do
-nothing: what Temporal alone costs. Run by `bench.bare_worker` in its own process."""
+shape as AccountValidationWorkflow, with activities that do nothing: what Temporal alone
+costs. Same shape means the same Temporal commands: 10 activities, 4 updates, the two
+timed waits (validation reminder, profile reminder), the three `EsameStatus` changes, and a
+start with a summary and search attributes. Run by `bench.bare_worker` in its own
+process."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.common import SearchAttributeKey
+
+STATUS = SearchAttributeKey.for_keyword("EsameStatus")
+PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
 
 
 @activity.defn(name="bare_step")
@@ -26,15 +33,20 @@ class BareAccountValidation:
     async def run(self, user_id: str) -> str:
         await self._step("open_account")
         await self._step("send_validation_link")
-        await workflow.wait_condition(lambda: "email" in self._done, timeout=timedelta(days=7))
+        await workflow.wait_condition(lambda: "email" in self._done, timeout=timedelta(days=1),
+                                      timeout_summary="validation reminder")
         await self._step("set_status_email_validated")
+        self._show("email_validated")
         await self._step("find_pending_invitations")
-        await workflow.wait_condition(lambda: "profile" in self._done)
+        await workflow.wait_condition(lambda: "profile" in self._done, timeout=timedelta(days=3),
+                                      timeout_summary="profile reminder")
         await self._step("set_status_profile_completed")
+        self._show("profile_completed")
         await self._step("send_verification_code")
         self._done.add("code_sent")
         await workflow.wait_condition(lambda: {"code", "consent"} <= self._done)
         await self._step("set_status_active")
+        self._show("active")
         self._done.add("active")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return "active"
@@ -64,6 +76,9 @@ class BareAccountValidation:
         self._done.add("consent")
         await workflow.wait_condition(lambda: "active" in self._done)
         return "active"
+
+    def _show(self, status: str) -> None:
+        workflow.upsert_search_attributes([STATUS.value_set(status)])
 
     async def _step(self, name: str) -> None:
         await workflow.execute_activity(bare_step, name,

@@ -1,14 +1,23 @@
 """The baseline of the payments benchmark: a bare Temporal purchase + payment of the same
-shape as PurchaseWorkflow/PaymentWorkflow (same activities, signals, update and child), with
-activities that do nothing: what Temporal alone costs. Run by `bench.bare_worker`."""
+shape as PurchaseWorkflow/PaymentWorkflow, with activities that do nothing: what Temporal
+alone costs. Same shape means the same Temporal commands: activities, signals, the update
+and its timed wait, the child with its summary and search attributes, the three
+`EsameStatus` changes. Run by `bench.bare_worker`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 TIMEOUT = timedelta(seconds=30)
+STATUS = SearchAttributeKey.for_keyword("EsameStatus")
+PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
+
+
+def _show(status: str) -> None:
+    workflow.upsert_search_attributes([STATUS.value_set(status)])
 
 
 @activity.defn(name="bare_step")
@@ -28,6 +37,7 @@ class BarePaymentWorkflow:
                                                                       workflow.info().workflow_id)
         await workflow.wait_condition(lambda: self._paid, timeout=timedelta(minutes=30))
         await workflow.execute_activity(bare_step, "record", start_to_close_timeout=TIMEOUT)
+        _show("payment_succeeded")
         await workflow.execute_activity(bare_step, "invoice", start_to_close_timeout=TIMEOUT)
         await workflow.get_external_workflow_handle(parent_id).signal("payment_settled",
                                                                       "succeeded")
@@ -46,10 +56,13 @@ class BarePurchaseWorkflow:
     @workflow.run
     async def run(self, purchase_id: str) -> str:
         await workflow.execute_activity(bare_step, "record", start_to_close_timeout=TIMEOUT)
-        await workflow.execute_child_workflow(BarePaymentWorkflow.run,
-                                              workflow.info().workflow_id,
-                                              id=f"bare-payment-{purchase_id}")
+        _show("purchase_pending_payment")
+        await workflow.execute_child_workflow(
+            BarePaymentWorkflow.run, workflow.info().workflow_id, id=f"bare-payment-{purchase_id}",
+            static_summary=f"Payment for purchase {purchase_id}",
+            search_attributes=TypedSearchAttributes([SearchAttributePair(PATIENT_ID, purchase_id)]))
         await workflow.execute_activity(bare_step, "credit", start_to_close_timeout=TIMEOUT)
+        _show("purchase_paid")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return "paid"
 
@@ -63,7 +76,8 @@ class BarePurchaseWorkflow:
 
     @workflow.update(name="checkout")
     async def checkout(self) -> str:
-        await workflow.wait_condition(lambda: self._payment is not None)
+        await workflow.wait_condition(lambda: self._payment is not None,
+                                      timeout=timedelta(seconds=20))
         assert self._payment is not None
         return self._payment
 

@@ -5,6 +5,7 @@ MODULE exposes BARE_WORKFLOWS and BARE_ACTIVITIES."""
 from __future__ import annotations
 
 import asyncio
+import compileall
 import importlib
 import signal
 import sys
@@ -16,6 +17,10 @@ from temporalio.worker import Worker
 
 async def main(module_name: str, task_queue: str, address: str) -> None:
     module = importlib.import_module(module_name)
+    # As the real worker does (workers.main.compile_workflow_modules): bytecode on disk for
+    # the module the sandbox imports again for every run.
+    assert module.__file__ is not None
+    compileall.compile_file(module.__file__, quiet=2)
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -61,9 +61,15 @@ class Result:
 
 @asynccontextmanager
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's dev server as `esame up` runs it: its history kept in an SQLite file.
+    (`BENCH_TEMPORAL_IN_MEMORY=1` runs it in memory, as the test suite does: Temporal then
+    costs less, so the same overhead of the API and database weighs more in the ratios.)"""
+    in_memory = os.environ.get("BENCH_TEMPORAL_IN_MEMORY") == "1"
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(BIN / "temporal"),
+        dev_server_database_filename=None if in_memory else str(
+            Path(tempfile.mkdtemp(prefix="esame-bench-temporal-")) / "temporal.db"),
         search_attributes=[
             SearchAttributeKey.for_keyword(n)
             for n in ("EsamePatientId", "EsameDoctorId", "EsamePharmacyId", "EsameStatus")

@@ -12,9 +12,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.testing import WorkflowEnvironment
 
+from bench.bare_payment import PATIENT_ID, STATUS
 from bench.harness import Result, Stack, bare_worker, postgres_available, stack
 from domain.accounts import Role
 from tests.support.users import make_user
@@ -67,7 +72,11 @@ async def _bare(temporal: WorkflowEnvironment) -> float:
         purchase_id = uuid.uuid4().hex
         start: WithStartWorkflowOperation[Any, str] = WithStartWorkflowOperation(
             "BarePurchaseWorkflow", purchase_id, result_type=str, id=f"bare-purchase-{purchase_id}",
-            task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+            task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"Purchase by bare patient {purchase_id}: 1 SMS pack",
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(PATIENT_ID, purchase_id),
+                SearchAttributePair(STATUS, "purchase_pending_payment")]))
         payment_workflow_id = await client.execute_update_with_start_workflow(
             "checkout", start_workflow_operation=start, result_type=str)
         await client.get_workflow_handle(payment_workflow_id).signal("provider_event", "ok")
