@@ -75,6 +75,7 @@ def create_app(
     app.include_router(doctors.directory_router)
     app.include_router(doctors.my_doctors_router)
     app.include_router(doctors.doctor_side_router)
+    app.include_router(doctors.doctor_fees_router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)

@@ -31,3 +31,19 @@ class Money(BaseModel):
 
     def times(self, quantity: int) -> "Money":
         return Money(amount=self.amount * quantity, currency=self.currency)
+
+
+# The highest fee a doctor may ask for one service, per currency exponent (about 7,600 EUR).
+MAX_FEE_MAJOR_UNITS = {0: 5_000_000, 2: 7_600}
+
+
+def fee_problem(fee: Money, currency: str) -> str | None:
+    """What is wrong with a price set in `currency`, or None."""
+    if fee.currency != currency:
+        return f"fees are in your currency, {currency}"
+    if fee.amount < 0:
+        return "a fee cannot be negative"
+    exponent = CURRENCY_EXPONENTS[currency]
+    if fee.amount > MAX_FEE_MAJOR_UNITS[exponent] * 10**exponent:
+        return f"at most {MAX_FEE_MAJOR_UNITS[exponent]} {currency}"
+    return None

@@ -39,12 +39,13 @@ from domain.accounts import (
     MyDoctor,
     Role,
 )
-from domain.money import Money
+from domain.money import Money, fee_problem
 from domain.pagination import Page
 
 directory_router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
 my_doctors_router = APIRouter(prefix="/api/v1/me/doctors", tags=["doctors"])
 doctor_side_router = APIRouter(prefix="/api/v1/doctor/invitations", tags=["doctors"])
+doctor_fees_router = APIRouter(prefix="/api/v1/doctor/fees", tags=["doctors"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 _CITY = func.coalesce(DoctorProfile.city, User.city)
@@ -59,17 +60,19 @@ def _listed_doctors() -> Select[User, DoctorProfile]:
     )
 
 
-def _entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
+def _fees(profile: DoctorProfile) -> DoctorFees:
     def fee(amount: int) -> Money:
         return Money(amount=amount, currency=profile.fee_currency)
 
+    return DoctorFees(opinion=fee(profile.fee_opinion),
+                      teleconsultation=fee(profile.fee_teleconsultation),
+                      office=fee(profile.fee_office), record_fill=fee(profile.fee_record_fill))
+
+
+def _entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
     return DoctorDirectoryEntry(
         id=user.id, first_name=user.first_name, last_name=user.last_name,
-        specialty=profile.specialty, city=profile.city or user.city,
-        fees=DoctorFees(opinion=fee(profile.fee_opinion),
-                        teleconsultation=fee(profile.fee_teleconsultation),
-                        office=fee(profile.fee_office), record_fill=fee(profile.fee_record_fill)),
-    )
+        specialty=profile.specialty, city=profile.city or user.city, fees=_fees(profile))
 
 
 @directory_router.get("", response_model=Page[DoctorDirectoryEntry])
@@ -228,3 +231,39 @@ async def _after(session: SessionDep, query: Select, cursor: str | None,  # type
         raise Problem(422, "The cursor is not valid.")
     return query.where(or_(CareLink.created_at < created,
                            and_(CareLink.created_at == created, CareLink.id < last_id)))
+
+
+# --- a doctor's fees ----------------------------------------------------------------------
+
+async def _doctor_profile(session: SessionDep, doctor: User) -> DoctorProfile:
+    profile = await session.get(DoctorProfile, doctor.id)
+    if profile is None:
+        raise Problem(404, "This doctor has no doctor profile.")
+    return profile
+
+
+@doctor_fees_router.get("", response_model=DoctorFees)
+async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
+    return _fees(await _doctor_profile(session, doctor))
+
+
+@doctor_fees_router.put("", response_model=DoctorFees,
+                        responses={422: {"description": "a fee out of range or in another "
+                                                        "currency than the doctor's"}})
+async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
+    """The doctor's prices, shown in the directory and charged by later processes. They are
+    in the doctor's own currency (fixed with their profile); 0 means free."""
+    profile = await _doctor_profile(session, doctor)
+    currency = doctor.currency or profile.fee_currency
+    fees = {"opinion": body.opinion, "teleconsultation": body.teleconsultation,
+            "office": body.office, "record_fill": body.record_fill}
+    for name, fee in fees.items():
+        problem = fee_problem(fee, currency)
+        if problem:
+            raise Problem(422, f"{name}: {problem}")
+    profile.fee_currency = currency
+    profile.fee_opinion, profile.fee_teleconsultation = body.opinion.amount, (
+        body.teleconsultation.amount)
+    profile.fee_office, profile.fee_record_fill = body.office.amount, body.record_fill.amount
+    await session.commit()
+    return _fees(profile)

@@ -83,6 +83,31 @@ async def test_an_active_doctor_is_listed_in_the_directory(api: httpx.AsyncClien
     assert entry["specialty"] == "Neurology" and entry["city"] == "Douala"
     assert entry["fees"]["opinion"] == {"amount": 0, "currency": "XAF"}
 
+    # The doctor sets their prices, in the currency of their profile.
+    def xaf(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": "XAF"}
+
+    fees = {"opinion": xaf(15000), "teleconsultation": xaf(10000), "office": xaf(12000),
+            "record_fill": xaf(0)}
+    saved = await api.put("/api/v1/doctor/fees", json=fees, headers=doctor_headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json() == fees
+    assert (await api.get("/api/v1/doctor/fees", headers=doctor_headers)).json() == fees
+    (entry,) = (await api.get("/api/v1/doctors", params={"q": "neuro"},
+                              headers=patient_headers)).json()["items"]
+    assert entry["fees"] == fees
+
+    for bad in ({"opinion": {"amount": 15000, "currency": "EUR"}},
+                {"office": xaf(-1)}, {"teleconsultation": xaf(5_000_001)},
+                {"opinion": {"amount": 1.5, "currency": "XAF"}}):
+        refused = await api.put("/api/v1/doctor/fees", json={**fees, **bad},
+                                headers=doctor_headers)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert (await api.get("/api/v1/doctor/fees", headers=doctor_headers)).json() == fees
+    patient_tries = await api.put("/api/v1/doctor/fees", json=fees, headers=patient_headers)
+    assert patient_tries.status_code == 403
+
 
 async def test_wrong_and_reused_tokens_are_400(api: httpx.AsyncClient) -> None:
     email = new_email()
