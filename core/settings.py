@@ -58,6 +58,8 @@ class Durations(BaseModel):
     payment_deadline: timedelta = timedelta(minutes=30)
     payment_poll_initial: timedelta = timedelta(seconds=10)
     payment_poll_max: timedelta = timedelta(minutes=5)
+    # A Mobile Money refund is polled (same backoff) this long, then left to staff.
+    refund_deadline: timedelta = timedelta(days=3)
     renewal_reminder_before: timedelta = timedelta(days=3)
     grace_period: timedelta = timedelta(days=7)
 

@@ -28,6 +28,9 @@ from providers.payments.base import (
     InvalidWebhook,
     ProviderError,
     ReferenceLookup,
+    RefundOrder,
+    RefundOutcome,
+    RememberReference,
     WebhookEvent,
 )
 
@@ -114,10 +117,14 @@ class MtnMomoProvider:
         return ChargeStatus(status=_STATUS.get(found, PaymentStatus.pending),
                             provider_reference=reference)
 
-    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
-                     idempotency_key: str) -> str | None:
+    async def refund(self, order: RefundOrder,
+                     remember: RememberReference | None = None) -> RefundOutcome:
         # Collections has no refund; MTN refunds go through the Disbursements product.
         raise ProviderError("MTN MoMo refunds are made by a disbursement (not supported yet)")
+
+    async def refund_status(self, payment_id: str, refund_reference: str | None
+                            ) -> RefundOutcome:
+        raise ProviderError("no refund to look up")
 
     async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
         # MTN times a request-to-pay out on its side.

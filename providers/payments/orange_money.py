@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 import httpx
 
 from core.settings import PaymentSettings
-from domain.money import Money
 from domain.payments import PaymentStatus, ProviderName
 from providers.payments.access_token import CachedAccessToken
 from providers.payments.base import (
@@ -24,6 +23,9 @@ from providers.payments.base import (
     InvalidWebhook,
     ProviderError,
     ReferenceLookup,
+    RefundOrder,
+    RefundOutcome,
+    RememberReference,
     WebhookEvent,
 )
 
@@ -109,10 +111,14 @@ class OrangeMoneyProvider:
         return ChargeStatus(status=_STATUS.get(found, PaymentStatus.pending),
                             provider_reference=provider_reference)
 
-    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
-                     idempotency_key: str) -> str | None:
+    async def refund(self, order: RefundOrder,
+                     remember: RememberReference | None = None) -> RefundOutcome:
         raise ProviderError("Orange Money web payments are refunded by a cash-in "
                             "(not supported yet)")
+
+    async def refund_status(self, payment_id: str, refund_reference: str | None
+                            ) -> RefundOutcome:
+        raise ProviderError("no refund to look up")
 
     async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
         # Orange expires an unpaid web payment on its side.

@@ -15,8 +15,8 @@ import stripe
 from core.settings import Settings
 from db.models import ProviderEvent
 from domain.money import Money
-from domain.payments import PaymentStatus
-from providers.payments.base import ChargeRequest
+from domain.payments import PaymentStatus, RefundStatus
+from providers.payments.base import ChargeRequest, RefundOrder
 from providers.payments.stripe import StripeProvider
 from tests.payments.support import (
     count,
@@ -167,10 +167,13 @@ async def test_stripe_adapter_status_and_refund(stripe_settings, localstripe) ->
     await client.v1.payment_intents.confirm_async(paid.provider_reference)
     assert (await provider.status("p2", paid.provider_reference)).status is (
         PaymentStatus.succeeded)
-    refund_id = await provider.refund("p2", paid.provider_reference,
-                                      Money(amount=2500, currency="XAF"),
-                                      "esame-payment-p2-refund")
-    assert refund_id and refund_id.startswith("re_")
+    refunded = await provider.refund(RefundOrder(
+        payment_id="p2", provider_reference=paid.provider_reference,
+        amount=Money(amount=2500, currency="XAF"), idempotency_key="esame-payment-p2-refund"))
+    assert refunded.reference and refunded.reference.startswith("re_")
+    assert refunded.status is RefundStatus.succeeded
+    assert (await provider.refund_status("p2", refunded.reference)).status is (
+        RefundStatus.succeeded)
     unpaid = await provider.create(ChargeRequest(
         payment_id="p3", idempotency_key="esame-payment-p3-create",
         amount=Money(amount=2500, currency="XAF"), method="card", description="Test",
