@@ -136,6 +136,11 @@ class PaymentSettings(BaseModel):
     mtn_api_key: str | None = None
     mtn_base_url: str = "https://sandbox.momodeveloper.mtn.com"
     mtn_target_environment: str = "sandbox"
+    # MTN MoMo Disbursements (refunds): a product of its own, with its own subscription key
+    # and API user; without them an MTN refund is refused.
+    mtn_disbursement_subscription_key: str | None = None
+    mtn_disbursement_api_user: str | None = None
+    mtn_disbursement_api_key: str | None = None
     # Orange Money web payment.
     orange_client_id: str | None = None
     orange_client_secret: str | None = None
