@@ -147,6 +147,17 @@ class PaymentSettings(BaseModel):
     orange_merchant_key: str | None = None
     orange_base_url: str = "https://api.orange.com"
     orange_webpayment_path: str = "/orange-money-webpay/cm/v1"
+    # Orange Money Cameroon cash-in (OM core APIs), which pays refunds back: the gateway's
+    # consumer key and secret, the API username and password (X-AUTH-TOKEN), and the
+    # merchant's channel user (MSISDN and PIN). Without them an Orange refund is refused.
+    orange_cashin_base_url: str = "https://api-s1.orange.cm"
+    orange_cashin_path: str = "/omcoreapis/1.0.2"
+    orange_cashin_client_id: str | None = None
+    orange_cashin_client_secret: str | None = None
+    orange_cashin_username: str | None = None
+    orange_cashin_password: str | None = None
+    orange_cashin_channel_msisdn: str | None = None
+    orange_cashin_pin: str | None = None
     # Invoices and one-off purchases.
     invoice_prefix: str = "ES"
     sms_pack_size: int = 50
