@@ -19,6 +19,7 @@ from domain.payments import (
     CancelAtProvider,
     CanceledAtProvider,
     CheckAtProvider,
+    CheckRefundAtProvider,
     CreateAtProvider,
     CreatedAtProvider,
     InvoiceIssued,
@@ -30,10 +31,14 @@ from domain.payments import (
     ProviderName,
     ProviderStatus,
     RecordPaymentStatus,
+    RecordRefundFailed,
     RefundAtProvider,
+    RefundAtProviderStatus,
     RefundedAtProvider,
+    RefundFailedRecorded,
+    RefundStatus,
 )
-from providers.payments import ChargeRequest, PaymentProviders, ProviderError
+from providers.payments import ChargeRequest, PaymentProviders, ProviderError, RefundOrder
 
 
 def payment_view(row: Payment) -> PaymentView:
@@ -43,6 +48,7 @@ def payment_view(row: Payment) -> PaymentView:
         amount=Money(amount=row.amount, currency=row.currency),
         checkout_url=row.checkout_url, instructions=row.instructions,
         client_secret=row.client_secret, created_at=row.created_at, settled_at=row.settled_at,
+        refund_status=RefundStatus(row.refund_status) if row.refund_status else None,
     )
 
 
@@ -139,6 +145,7 @@ class PaymentActivities:
                 if command.status in FINAL_STATUSES and row.settled_at is None:
                     row.settled_at = utcnow()
                 if command.status is PaymentStatus.refunded:
+                    row.refund_status = RefundStatus.succeeded.value
                     await session.execute(update(Invoice).where(
                         Invoice.payment_id == row.id).values(status=InvoiceStatus.refunded))
             return PaymentRecorded(payment_id=row.id, status=PaymentStatus(row.status))
@@ -191,18 +198,63 @@ class PaymentActivities:
 
     @activity.defn(name="refund_payment")
     async def refund_payment(self, command: RefundAtProvider) -> RefundedAtProvider:
+        """Ask the provider to pay the payment back (the same key on retry, so the same
+        refund); the refund is then pending at the provider, or already final."""
         async with self._sessions() as session:
             row = await session.get(Payment, command.payment_id)
             if row is None:
                 raise ApplicationError(f"no payment {command.payment_id}",
                                        type=BusinessError.not_found.value, non_retryable=True)
-            reference, amount = row.provider_reference, Money(amount=row.amount,
-                                                              currency=row.currency)
+            order = RefundOrder(
+                payment_id=row.id, provider_reference=row.provider_reference,
+                amount=Money(amount=row.amount, currency=row.currency),
+                idempotency_key=idempotency_key(row.id, "refund"), phone=row.phone,
+                notify_url=f"{self._base}/api/v1/webhooks/{command.provider.value}",
+                earlier_reference=row.refund_reference)
+
+        async def remember(reference: str) -> None:
+            await self._write_refund(command.payment_id, reference)
+
         try:
-            refund_ref = await self._providers.get(command.provider).refund(
-                command.payment_id, reference, amount,
-                idempotency_key(command.payment_id, "refund"))
+            outcome = await self._providers.get(command.provider).refund(order, remember)
         except ProviderError as err:
-            raise ApplicationError(str(err), type=BusinessError.conflict.value,
+            raise ApplicationError(str(err), type=BusinessError.refund_failed.value,
                                    non_retryable=True) from err
-        return RefundedAtProvider(payment_id=command.payment_id, refund_reference=refund_ref)
+        await self._write_refund(command.payment_id, outcome.reference)
+        return RefundedAtProvider(payment_id=command.payment_id,
+                                  refund_reference=outcome.reference, status=outcome.status,
+                                  reason=outcome.reason)
+
+    async def _write_refund(self, payment_id: str, reference: str | None) -> None:
+        # The refund is asked for (pending) until the workflow records its outcome.
+        async with self._sessions() as session, session.begin():
+            values: dict[str, object] = {"refund_status": RefundStatus.pending.value}
+            if reference is not None:
+                values["refund_reference"] = reference
+            await session.execute(update(Payment).where(
+                Payment.id == payment_id, Payment.status == PaymentStatus.succeeded.value)
+                .values(**values))
+
+    @activity.defn(name="check_refund_status")
+    async def check_refund_status(self, command: CheckRefundAtProvider
+                                  ) -> RefundAtProviderStatus:
+        reference = command.refund_reference
+        if reference is None:
+            async with self._sessions() as session:
+                reference = await session.scalar(select(Payment.refund_reference).where(
+                    Payment.id == command.payment_id))
+        found = await self._providers.get(command.provider).refund_status(
+            command.payment_id, reference)
+        return RefundAtProviderStatus(status=found.status, reason=found.reason)
+
+    @activity.defn(name="record_refund_failed")
+    async def record_refund_failed(self, command: RecordRefundFailed) -> RefundFailedRecorded:
+        """The provider refused the refund (or never confirmed it): the payment stays
+        succeeded, and the refund shows as failed with the provider's reason."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(Payment).where(
+                Payment.id == command.payment_id,
+                Payment.status == PaymentStatus.succeeded.value).values(
+                refund_status=RefundStatus.failed.value,
+                refund_failure_reason=command.reason[:300]))
+        return RefundFailedRecorded(payment_id=command.payment_id)

@@ -28,7 +28,7 @@ PaymentProvidersDep = Annotated[PaymentProviders, Depends(get_payment_providers)
 def payment_timings(settings: Settings) -> PaymentTimings:
     d = settings.durations
     return PaymentTimings(deadline=d.payment_deadline, poll_initial=d.payment_poll_initial,
-                          poll_max=d.payment_poll_max)
+                          poll_max=d.payment_poll_max, refund_deadline=d.refund_deadline)
 
 
 def subscription_timings(settings: Settings) -> SubscriptionTimings:

@@ -58,6 +58,8 @@ class Durations(BaseModel):
     payment_deadline: timedelta = timedelta(minutes=30)
     payment_poll_initial: timedelta = timedelta(seconds=10)
     payment_poll_max: timedelta = timedelta(minutes=5)
+    # A Mobile Money refund is polled (same backoff) this long, then left to staff.
+    refund_deadline: timedelta = timedelta(days=3)
     renewal_reminder_before: timedelta = timedelta(days=3)
     grace_period: timedelta = timedelta(days=7)
 
@@ -134,12 +136,28 @@ class PaymentSettings(BaseModel):
     mtn_api_key: str | None = None
     mtn_base_url: str = "https://sandbox.momodeveloper.mtn.com"
     mtn_target_environment: str = "sandbox"
+    # MTN MoMo Disbursements (refunds): a product of its own, with its own subscription key
+    # and API user; without them an MTN refund is refused.
+    mtn_disbursement_subscription_key: str | None = None
+    mtn_disbursement_api_user: str | None = None
+    mtn_disbursement_api_key: str | None = None
     # Orange Money web payment.
     orange_client_id: str | None = None
     orange_client_secret: str | None = None
     orange_merchant_key: str | None = None
     orange_base_url: str = "https://api.orange.com"
     orange_webpayment_path: str = "/orange-money-webpay/cm/v1"
+    # Orange Money Cameroon cash-in (OM core APIs), which pays refunds back: the gateway's
+    # consumer key and secret, the API username and password (X-AUTH-TOKEN), and the
+    # merchant's channel user (MSISDN and PIN). Without them an Orange refund is refused.
+    orange_cashin_base_url: str = "https://api-s1.orange.cm"
+    orange_cashin_path: str = "/omcoreapis/1.0.2"
+    orange_cashin_client_id: str | None = None
+    orange_cashin_client_secret: str | None = None
+    orange_cashin_username: str | None = None
+    orange_cashin_password: str | None = None
+    orange_cashin_channel_msisdn: str | None = None
+    orange_cashin_pin: str | None = None
     # Invoices and one-off purchases.
     invoice_prefix: str = "ES"
     sms_pack_size: int = 50

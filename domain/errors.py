@@ -15,6 +15,8 @@ class BusinessError(StrEnum):
     invalid = "Invalid"
     too_many_attempts = "TooManyAttempts"
     payment_declined = "PaymentDeclined"
+    # The provider refused to pay a refund back, or has not confirmed it in time.
+    refund_failed = "RefundFailed"
 
 
 HTTP_STATUS = {
@@ -25,4 +27,5 @@ HTTP_STATUS = {
     BusinessError.invalid: 422,
     BusinessError.too_many_attempts: 429,
     BusinessError.payment_declined: 402,
+    BusinessError.refund_failed: 409,
 }

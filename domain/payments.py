@@ -38,6 +38,14 @@ class PaymentStatus(StrEnum):
     refunded = "refunded"
 
 
+class RefundStatus(StrEnum):
+    """A refund at the provider: Mobile Money pays back later, so it may stay pending."""
+
+    pending = "pending"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
 FINAL_STATUSES = frozenset(
     {PaymentStatus.succeeded, PaymentStatus.failed, PaymentStatus.expired,
      PaymentStatus.refunded}
@@ -95,6 +103,9 @@ class PaymentView(BaseModel):
         default=None, description="Stripe: confirm the PaymentIntent with Stripe.js.")
     created_at: datetime | None = None
     settled_at: datetime | None = None
+    # Set once a refund was asked for: pending while the provider has not paid back yet,
+    # failed when it refused (the payment then stays succeeded); `status` says refunded.
+    refund_status: RefundStatus | None = None
 
 
 class InvoiceLine(BaseModel):
@@ -112,6 +123,8 @@ class PaymentTimings(BaseModel):
     deadline: timedelta
     poll_initial: timedelta
     poll_max: timedelta
+    # How long a pending refund is polled (with the same backoff) before it is left to staff.
+    refund_deadline: timedelta = timedelta(days=3)
 
 
 class PaymentInput(BaseModel):
@@ -231,6 +244,29 @@ class RefundAtProvider(BaseModel):
 class RefundedAtProvider(BaseModel):
     payment_id: str
     refund_reference: str | None = None
+    # (histories recorded before refunds could be pending carry no status: they succeeded)
+    status: RefundStatus = RefundStatus.succeeded
+    reason: str | None = None
+
+
+class CheckRefundAtProvider(BaseModel):
+    payment_id: str
+    provider: ProviderName
+    refund_reference: str | None = None
+
+
+class RefundAtProviderStatus(BaseModel):
+    status: RefundStatus
+    reason: str | None = None
+
+
+class RecordRefundFailed(BaseModel):
+    payment_id: str
+    reason: str
+
+
+class RefundFailedRecorded(BaseModel):
+    payment_id: str
 
 
 def next_poll_interval(current: timedelta, maximum: timedelta) -> timedelta:

@@ -3,7 +3,10 @@
 Create the payment at the provider (idempotency key from the payment id), then wait for the
 provider's webhook while polling its status with backoff, because some providers (MTN MoMo)
 never retry a lost callback. The first final status wins: succeeded, failed, or expired at
-the deadline. A success is invoiced. A parent may ask for a refund while the run is open.
+the deadline. A success is invoiced. A parent may ask for a refund while the run is open:
+the provider is asked to pay it back, and a refund still pending there (Mobile Money pays
+later) is polled with the same backoff until the provider pays it (refunded) or refuses it
+(the payment stays succeeded and the parent's update fails with the provider's reason).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from domain.payments import (
     CancelAtProvider,
     CanceledAtProvider,
     CheckAtProvider,
+    CheckRefundAtProvider,
     CreateAtProvider,
     CreatedAtProvider,
     InvoiceIssued,
@@ -32,24 +36,35 @@ from domain.payments import (
     PaymentStatus,
     PaymentView,
     ProviderEventSignal,
+    ProviderName,
     ProviderStatus,
     RecordPaymentStatus,
+    RecordRefundFailed,
     RefundAtProvider,
+    RefundAtProviderStatus,
     RefundedAtProvider,
+    RefundFailedRecorded,
     RefundRequest,
     RefundResult,
+    RefundStatus,
     next_poll_interval,
 )
-from workflows.common import ACTIVITY_TIMEOUT, ESAME_STATUS
+from workflows.common import ACTIVITY_TIMEOUT, ESAME_STATUS, business_error, set_status
 
 PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
                              maximum_interval=timedelta(seconds=30))
+
+# Runs that took a refund before refunds could be pending at the provider replay the old
+# path (refund, then refunded at once); later ones confirm the refund with the provider.
+ASYNC_REFUNDS_PATCH = "refund-polls-provider"
 
 
 @workflow.defn
 class PaymentWorkflow:
     def __init__(self) -> None:
+        self._input: PaymentInput | None = None
         self._view: PaymentView | None = None
+        self._refund_status: RefundStatus | None = None
         self._reported: PaymentStatus | None = None
         self._status = PaymentStatus.pending
         self._refund: RefundRequest | None = None
@@ -58,6 +73,7 @@ class PaymentWorkflow:
 
     @workflow.run
     async def run(self, payment: PaymentInput) -> PaymentResult:
+        self._input = payment
         try:
             created = await workflow.execute_activity(
                 "create_payment", CreateAtProvider(payment=payment),
@@ -171,15 +187,81 @@ class PaymentWorkflow:
         assert self._view is not None
         self._refund = request
         payment_id, provider = self._result.payment_id, self._view.provider
-        await workflow.execute_activity(
-            "refund_payment",
-            RefundAtProvider(payment_id=payment_id, provider=provider, reason=request.reason),
-            result_type=RefundedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=PROVIDER_RETRY,
-        )
+        if not workflow.patched(ASYNC_REFUNDS_PATCH):
+            await workflow.execute_activity(
+                "refund_payment",
+                RefundAtProvider(payment_id=payment_id, provider=provider,
+                                 reason=request.reason),
+                result_type=RefundedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
+            return await self._refunded(payment_id)
+
+        self._refund_status = RefundStatus.pending
+        try:
+            asked = await workflow.execute_activity(
+                "refund_payment",
+                RefundAtProvider(payment_id=payment_id, provider=provider,
+                                 reason=request.reason),
+                result_type=RefundedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
+        except ActivityError as err:
+            # Refused outright (MTN answered 4xx, refunds not configured...).
+            raise await self._refund_failed(payment_id, _cause(err)) from err
+        status, reason = asked.status, asked.reason
+        if status is RefundStatus.pending:
+            set_status("payment_refund_requested")
+            status, reason = await self._confirm_refund(payment_id, provider,
+                                                        asked.refund_reference)
+        if status is RefundStatus.succeeded:
+            return await self._refunded(payment_id)
+        if status is RefundStatus.failed:
+            raise await self._refund_failed(
+                payment_id, f"{provider.value} refused the refund: {reason or 'no reason given'}")
+        assert self._input is not None
+        waited = _spoken(self._input.timings.refund_deadline)
+        raise await self._refund_failed(
+            payment_id, f"{provider.value} has not confirmed the refund after {waited}: check "
+                        "it with the provider before paying it back by hand")
+
+    async def _confirm_refund(self, payment_id: str, provider: ProviderName,
+                              reference: str | None) -> tuple[RefundStatus, str | None]:
+        """Poll the provider with backoff until it says paid or refused, or the deadline."""
+        assert self._input is not None
+        timings = self._input.timings
+        deadline = workflow.now() + timings.refund_deadline
+        interval = timings.poll_initial
+        while (remaining := deadline - workflow.now()) > timedelta(0):
+            await workflow.sleep(min(interval, remaining), summary="refund status check")
+            found = await workflow.execute_activity(
+                "check_refund_status",
+                CheckRefundAtProvider(payment_id=payment_id, provider=provider,
+                                      refund_reference=reference),
+                result_type=RefundAtProviderStatus, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
+            if found.status is not RefundStatus.pending:
+                return found.status, found.reason
+            interval = next_poll_interval(interval, timings.poll_max)
+        return RefundStatus.pending, None
+
+    async def _refunded(self, payment_id: str) -> RefundResult:
+        assert self._result is not None
         await self._record(payment_id, PaymentStatus.refunded)
         self._result.status = PaymentStatus.refunded
+        self._refund_status = RefundStatus.succeeded
         return RefundResult(payment_id=payment_id, status=PaymentStatus.refunded)
+
+    async def _refund_failed(self, payment_id: str, reason: str) -> ApplicationError:
+        """Record why (the payment stays succeeded) and answer the parent with it."""
+        await workflow.execute_activity(
+            "record_refund_failed", RecordRefundFailed(payment_id=payment_id, reason=reason),
+            result_type=RefundFailedRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        self._refund_status = RefundStatus.failed
+        set_status(f"payment_{self._status.value}")
+        return business_error(BusinessError.refund_failed, reason)
 
     @refund.validator
     def _refund_only_a_success(self, request: RefundRequest) -> None:
@@ -194,4 +276,19 @@ class PaymentWorkflow:
     def payment(self) -> PaymentView | None:
         if self._view is None:
             return None
-        return self._view.model_copy(update={"status": self._status})
+        return self._view.model_copy(update={"status": self._status,
+                                             "refund_status": self._refund_status})
+
+
+def _spoken(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _cause(err: ActivityError) -> str:
+    cause = err.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)

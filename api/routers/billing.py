@@ -60,7 +60,14 @@ from domain.entitlements import Entitlements
 from domain.ids import new_id, subscription_workflow_id
 from domain.money import Money
 from domain.pagination import Page
-from domain.payments import InvoiceLine, PaymentMethod, PaymentStatus, PaymentView, ProviderName
+from domain.payments import (
+    InvoiceLine,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentView,
+    ProviderName,
+    RefundStatus,
+)
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
@@ -129,6 +136,7 @@ def _payment(row: PaymentRow) -> PaymentView:
         amount=Money(amount=row.amount, currency=row.currency),
         checkout_url=row.checkout_url, instructions=row.instructions,
         client_secret=row.client_secret, created_at=row.created_at, settled_at=row.settled_at,
+        refund_status=RefundStatus(row.refund_status) if row.refund_status else None,
     )
 
 

@@ -49,6 +49,12 @@ class Payment(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = created_at_column()
     settled_at: Mapped[datetime | None] = mapped_column()
+    # A refund asked for: pending at the provider, succeeded (status refunded) or failed
+    # (the provider's reason; the payment stays succeeded and staff pay it back).
+    refund_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    # The provider's refund id; for Orange Money the cash-in pay token, kept before paying.
+    refund_reference: Mapped[str | None] = mapped_column(String(200))
+    refund_failure_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class ProviderEvent(Base):

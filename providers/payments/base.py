@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from core.settings import PaymentSettings
 from domain.money import Money
-from domain.payments import Operator, PaymentMethod, PaymentStatus, ProviderName
+from domain.payments import Operator, PaymentMethod, PaymentStatus, ProviderName, RefundStatus
 
 
 class ChargeRequest(BaseModel):
@@ -38,6 +38,28 @@ class ChargeStatus(BaseModel):
     provider_reference: str | None = None
 
 
+class RefundOrder(BaseModel):
+    """Pay a succeeded payment back to the payer, in full."""
+
+    payment_id: str
+    provider_reference: str | None
+    amount: Money
+    # Derived from the payment id: a retried refund is the same refund at the provider.
+    idempotency_key: str
+    # The payer's phone (Mobile Money), where a provider pays back to a number.
+    phone: str | None = None
+    notify_url: str = ""
+    # What an earlier attempt of this refund kept with `remember` (Orange: its pay token).
+    earlier_reference: str | None = None
+
+
+class RefundOutcome(BaseModel):
+    reference: str | None
+    status: RefundStatus
+    # Why the provider refused it (its own words).
+    reason: str | None = None
+
+
 class WebhookEvent(BaseModel):
     """A verified notification: which payment, and what the provider says of it."""
 
@@ -50,6 +72,10 @@ class WebhookEvent(BaseModel):
 # The provider reference we stored for a payment id (for notifications that carry only a
 # token to compare with what the provider gave at creation, as Orange Money's).
 ReferenceLookup = Callable[[str], Awaitable[str | None]]
+
+# Keep a reference durably before the call that may move money, so a retried attempt finds
+# it in `RefundOrder.earlier_reference` (for providers with no idempotency key of their own).
+RememberReference = Callable[[str], Awaitable[None]]
 
 
 class InvalidWebhook(Exception):
@@ -67,8 +93,16 @@ class PaymentProvider(Protocol):
 
     async def status(self, payment_id: str, provider_reference: str | None) -> ChargeStatus: ...
 
-    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
-                     idempotency_key: str) -> str | None: ...
+    async def refund(self, order: RefundOrder,
+                     remember: RememberReference | None = None) -> RefundOutcome:
+        """Ask for the refund; the same `idempotency_key` again is the same refund. Raises
+        ProviderError when the provider refuses it outright."""
+        ...
+
+    async def refund_status(self, payment_id: str, refund_reference: str | None
+                            ) -> RefundOutcome:
+        """Where a refund that was pending stands now."""
+        ...
 
     async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
         """At our deadline: make the payment impossible to complete, when the provider can."""

@@ -12,7 +12,7 @@ import httpx
 
 from core.settings import PaymentSettings
 from domain.money import CURRENCY_EXPONENTS, Money
-from domain.payments import PaymentStatus, ProviderName
+from domain.payments import PaymentStatus, ProviderName, RefundStatus
 from providers.payments.access_token import CachedAccessToken
 from providers.payments.base import (
     ChargeCreated,
@@ -21,6 +21,9 @@ from providers.payments.base import (
     InvalidWebhook,
     ProviderError,
     ReferenceLookup,
+    RefundOrder,
+    RefundOutcome,
+    RememberReference,
     WebhookEvent,
 )
 
@@ -38,6 +41,15 @@ _EVENTS = {
     # Approved is not paid: the workflow checks, which captures the order.
     "CHECKOUT.ORDER.APPROVED": PaymentStatus.pending,
 }
+
+
+def _refund_outcome(refund: dict[str, Any]) -> RefundOutcome:
+    status = {"COMPLETED": RefundStatus.succeeded, "FAILED": RefundStatus.failed,
+              "CANCELLED": RefundStatus.failed}.get(refund.get("status", ""),
+                                                     RefundStatus.pending)
+    reason = (refund.get("status_details") or {}).get("reason") or refund.get("status")
+    return RefundOutcome(reference=str(refund["id"]), status=status,
+                         reason=str(reason) if status is RefundStatus.failed else None)
 
 
 def _value(amount: Money) -> str:
@@ -117,22 +129,34 @@ class PayPalProvider:
                   "VOIDED": PaymentStatus.failed}.get(order["status"], PaymentStatus.pending)
         return ChargeStatus(status=status, provider_reference=provider_reference)
 
-    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
-                     idempotency_key: str) -> str | None:
-        if provider_reference is None:
+    async def refund(self, order: RefundOrder,
+                     remember: RememberReference | None = None) -> RefundOutcome:
+        if order.provider_reference is None:
             raise ProviderError("no PayPal order to refund")
         async with httpx.AsyncClient(timeout=20) as http:
-            order = await self._order(http, provider_reference)
+            found = await self._order(http, order.provider_reference)
             try:
-                capture_id = order["purchase_units"][0]["payments"]["captures"][0]["id"]
+                capture_id = found["purchase_units"][0]["payments"]["captures"][0]["id"]
             except (KeyError, IndexError) as err:
                 raise ProviderError("this PayPal order has no capture to refund") from err
             response = await http.post(
                 f"{self._base}/v2/payments/captures/{capture_id}/refund",
-                headers={**await self._headers(http), "PayPal-Request-Id": idempotency_key,
+                headers={**await self._headers(http), "PayPal-Request-Id": order.idempotency_key,
                          "Content-Type": "application/json"}, json={})
+        if 400 <= response.status_code < 500:  # e.g. 422 CAPTURE_FULLY_REFUNDED
+            raise ProviderError(f"PayPal refused the refund: {response.text[:200]}")
         response.raise_for_status()
-        return str(response.json()["id"])
+        return _refund_outcome(response.json())
+
+    async def refund_status(self, payment_id: str, refund_reference: str | None
+                            ) -> RefundOutcome:
+        if refund_reference is None:
+            raise ProviderError("no PayPal refund to look up")
+        async with httpx.AsyncClient(timeout=20) as http:
+            response = await http.get(f"{self._base}/v2/payments/refunds/{refund_reference}",
+                                      headers=await self._headers(http))
+        response.raise_for_status()
+        return _refund_outcome(response.json())
 
     async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
         # An order never approved simply expires at PayPal.

@@ -16,7 +16,7 @@ from typing import Protocol
 from pydantic import BaseModel, ValidationError
 
 from domain.money import Money
-from domain.payments import PaymentStatus, ProviderName, SandboxCharge
+from domain.payments import PaymentStatus, ProviderName, RefundStatus, SandboxCharge
 from providers.payments.base import (
     ChargeCreated,
     ChargeRequest,
@@ -24,6 +24,9 @@ from providers.payments.base import (
     InvalidWebhook,
     ProviderError,
     ReferenceLookup,
+    RefundOrder,
+    RefundOutcome,
+    RememberReference,
     WebhookEvent,
 )
 
@@ -99,13 +102,21 @@ class SandboxProvider:
             return ChargeStatus(status=PaymentStatus.pending)
         return ChargeStatus(status=_STATUS[charge.status], provider_reference=provider_reference)
 
-    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
-                     idempotency_key: str) -> str | None:
-        charge = await self.ledger.get(payment_id)
+    async def refund(self, order: RefundOrder,
+                     remember: RememberReference | None = None) -> RefundOutcome:
+        charge = await self.ledger.get(order.payment_id)
         if charge is None or charge.status not in ("succeeded", "refunded"):
             raise ProviderError("only a succeeded sandbox charge can be refunded")
-        await self.ledger.settle(payment_id, "refunded")
-        return f"sbx_refund_{payment_id}"
+        await self.ledger.settle(order.payment_id, "refunded")
+        return RefundOutcome(reference=f"sbx_refund_{order.payment_id}",
+                             status=RefundStatus.succeeded)
+
+    async def refund_status(self, payment_id: str, refund_reference: str | None
+                            ) -> RefundOutcome:
+        charge = await self.ledger.get(payment_id)
+        refunded = charge is not None and charge.status == "refunded"
+        return RefundOutcome(reference=refund_reference,
+                             status=RefundStatus.succeeded if refunded else RefundStatus.failed)
 
     async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
         await self.ledger.settle(payment_id, "canceled")

@@ -11,8 +11,7 @@ from typing import Any
 import stripe
 
 from core.settings import PaymentSettings
-from domain.money import Money
-from domain.payments import PaymentStatus, ProviderName
+from domain.payments import PaymentStatus, ProviderName, RefundStatus
 from providers.payments.base import (
     ChargeCreated,
     ChargeRequest,
@@ -20,6 +19,9 @@ from providers.payments.base import (
     InvalidWebhook,
     ProviderError,
     ReferenceLookup,
+    RefundOrder,
+    RefundOutcome,
+    RememberReference,
     WebhookEvent,
 )
 
@@ -28,6 +30,16 @@ _EVENTS = {
     "payment_intent.payment_failed": PaymentStatus.failed,
     "payment_intent.canceled": PaymentStatus.failed,
 }
+
+
+def _refund_outcome(refund: Any) -> RefundOutcome:
+    # pending / requires_action: the bank has not paid it back yet.
+    status = {"succeeded": RefundStatus.succeeded, "failed": RefundStatus.failed,
+              "canceled": RefundStatus.failed}.get(refund.status, RefundStatus.pending)
+    reason = getattr(refund, "failure_reason", None) if status is RefundStatus.failed else None
+    return RefundOutcome(reference=str(refund.id), status=status,
+                         reason=str(reason or refund.status) if status is RefundStatus.failed
+                         else None)
 
 
 def _status(intent: Any) -> PaymentStatus:
@@ -67,7 +79,9 @@ class StripeProvider:
                 },
                 {"idempotency_key": request.idempotency_key},
             )
-        except stripe.InvalidRequestError as err:
+        # (an idempotency error: this key was used with other parameters, a bug of ours that
+        # no retry fixes)
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as err:
             raise ProviderError(f"Stripe refused the payment: {err.user_message or err}") from err
         return ChargeCreated(
             provider_reference=intent.id, status=_status(intent),
@@ -81,16 +95,23 @@ class StripeProvider:
         intent = await self._client.v1.payment_intents.retrieve_async(provider_reference)
         return ChargeStatus(status=_status(intent), provider_reference=intent.id)
 
-    async def refund(self, payment_id: str, provider_reference: str | None, amount: Money,
-                     idempotency_key: str) -> str | None:
-        if provider_reference is None:
+    async def refund(self, order: RefundOrder,
+                     remember: RememberReference | None = None) -> RefundOutcome:
+        if order.provider_reference is None:
             raise ProviderError("no PaymentIntent to refund")
         try:
             refund = await self._client.v1.refunds.create_async(
-                {"payment_intent": provider_reference}, {"idempotency_key": idempotency_key})
-        except stripe.InvalidRequestError as err:
+                {"payment_intent": order.provider_reference},
+                {"idempotency_key": order.idempotency_key})
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as err:
             raise ProviderError(f"Stripe refused the refund: {err}") from err
-        return str(refund.id)
+        return _refund_outcome(refund)
+
+    async def refund_status(self, payment_id: str, refund_reference: str | None
+                            ) -> RefundOutcome:
+        if refund_reference is None:
+            raise ProviderError("no Stripe refund to look up")
+        return _refund_outcome(await self._client.v1.refunds.retrieve_async(refund_reference))
 
     async def cancel(self, payment_id: str, provider_reference: str | None) -> None:
         if provider_reference is None:

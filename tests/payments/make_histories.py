@@ -1,9 +1,11 @@
-"""Record the histories the replay test checks: `uv run python -m tests.payments.make_histories`.
+"""Record the histories the replay test checks: `uv run python -m tests.payments.make_histories
+[name ...]` (all of them, or only those named: a recorder's name or a history's).
 
 Runs each payment workflow to completion on the time-skipping server, with the real
-activities on a throwaway SQLite database, and writes its history as JSON under
-tests/payments/histories/. Run it again (and commit the files) only when a workflow change is
-meant to be incompatible with running workflows.
+activities on a throwaway SQLite database (and a local MTN MoMo peer), and writes its history
+as JSON under tests/payments/histories/. Record a new history for a new path; record the
+existing ones again (and commit the files) only when a workflow change is meant to be
+incompatible with running workflows: they stand for runs already under way.
 """
 
 from __future__ import annotations
@@ -11,16 +13,19 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from pytest_httpserver import HTTPServer
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings, TemporalSettings
 from core.temporal_client import ensure_search_attributes
-from db.engine import make_engine, make_sessionmaker
+from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
 from db.models import BillingAddress
 from db.queries.sandbox import DbSandboxLedger
@@ -38,6 +43,7 @@ from domain.ids import new_id, payment_workflow_id
 from domain.money import Money
 from domain.payments import (
     InvoiceLine,
+    Operator,
     PaymentInput,
     PaymentMethod,
     PaymentStatus,
@@ -47,7 +53,17 @@ from domain.payments import (
     RefundRequest,
     RefundResult,
 )
-from tests.support.users import make_user
+from providers.payments.mtn_momo import reference_id
+from tests.payments.mtn_peer import (
+    API_KEY,
+    API_USER,
+    DISBURSEMENT_API_KEY,
+    DISBURSEMENT_KEY,
+    DISBURSEMENT_USER,
+    SUBSCRIPTION_KEY,
+    MtnPeer,
+)
+from tests.support.users import TestUser, make_user
 from workers.main import WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
 from workflows.purchase import PurchaseWorkflow
@@ -74,7 +90,8 @@ async def _succeed(client: Client, ledger: DbSandboxLedger, payment_id: str) -> 
                                               status=PaymentStatus.succeeded))
 
 
-async def _pending(sessions, user_id: str) -> str:  # type: ignore[no-untyped-def]
+async def _pending(sessions, user_id: str,  # type: ignore[no-untyped-def]
+                   checkout: bool = True) -> str:
     from sqlalchemy import select
 
     from db.models import Payment
@@ -83,7 +100,7 @@ async def _pending(sessions, user_id: str) -> str:  # type: ignore[no-untyped-de
         async with sessions() as session:
             found = await session.scalar(select(Payment.id).where(
                 Payment.user_id == user_id, Payment.status == "pending",
-                Payment.checkout_url.is_not(None)))
+                (Payment.checkout_url if checkout else Payment.provider_reference).is_not(None)))
         if found:
             return str(found)
         await asyncio.sleep(0.05)
@@ -103,21 +120,176 @@ async def _invoiced(sessions, payment_id: str) -> None:  # type: ignore[no-untyp
     raise RuntimeError("no invoice")
 
 
-async def main() -> None:
+async def _refund_window_open(handle: WorkflowHandle) -> None:
+    """Paid and invoiced: the workflow waits for a refund (a timer of refundable_for)."""
+    for _ in range(400):
+        async for event in handle.fetch_history_events():
+            if event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta() == DAY:
+                return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("no refund window")
+
+
+@dataclass
+class Recording:
+    env: WorkflowEnvironment
+    sessions: SessionMaker
+    ledger: DbSandboxLedger
+    settings: Settings
+    user: TestUser
+    address_id: str
+    mtn: MtnPeer
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    @property
+    def task_queue(self) -> str:
+        return self.settings.temporal.task_queue
+
+    def payment(self, **extra: object) -> PaymentInput:
+        price = Money(amount=1500, currency="XAF")
+        fields: dict[str, object] = {
+            "method": PaymentMethod.card, "provider": ProviderName.sandbox, **extra}
+        return PaymentInput(
+            payment_id=new_id(), user_id=self.user.id, amount=price,
+            billing_address_id=self.address_id, description="History", timings=TIMINGS,
+            lines=[InvoiceLine(description="History", unit_price=price, total=price)],
+            **fields)  # type: ignore[arg-type]
+
+
+async def _payment_expired(r: Recording) -> None:
+    expired = r.payment()
+    handle: WorkflowHandle = await r.client.start_workflow(
+        PaymentWorkflow.run, expired, task_queue=r.task_queue,
+        id=payment_workflow_id(expired.payment_id))
+    await handle.result()
+    await _save(handle, "payment_expired")
+
+
+async def _payment_succeeded_then_refunded(r: Recording) -> None:
+    refunded = r.payment(refundable_for=DAY)
+    handle = await r.client.start_workflow(PaymentWorkflow.run, refunded,
+                                           task_queue=r.task_queue,
+                                           id=payment_workflow_id(refunded.payment_id))
+    await _pending(r.sessions, r.user.id)
+    await _succeed(r.client, r.ledger, refunded.payment_id)
+    await _invoiced(r.sessions, refunded.payment_id)
+    await handle.execute_update("refund", RefundRequest(), result_type=RefundResult)
+    await handle.result()
+    await _save(handle, "payment_succeeded_then_refunded")
+
+
+async def _payment_refund_polled(r: Recording) -> None:
+    """MTN MoMo: paid (callback), then a refund that MTN reports PENDING once before paying
+    it back: the refund status is polled after 10 s, then 20 s more."""
+    paid = r.payment(method=PaymentMethod.mobile_money, provider=ProviderName.mtn_momo,
+                     operator=Operator.mtn, phone="+237670001122", refundable_for=DAY)
+    handle = await r.client.start_workflow(PaymentWorkflow.run, paid, task_queue=r.task_queue,
+                                           id=payment_workflow_id(paid.payment_id))
+    await _pending(r.sessions, r.user.id, checkout=False)
+    r.mtn.payer_answers(reference_id(paid.payment_id), "SUCCESSFUL")
+    await handle.signal("provider_event", ProviderEventSignal(
+        provider=ProviderName.mtn_momo, event_id=f"evt-{paid.payment_id}",
+        status=PaymentStatus.succeeded))
+    await _invoiced(r.sessions, paid.payment_id)
+    await _refund_window_open(handle)
+    r.mtn.refund_checks_before_final = 1
+    update = await handle.start_update("refund", RefundRequest(), result_type=RefundResult,
+                                       wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    await handle.result()  # (the server skips the poll timers while we wait)
+    refunded = await update.result()
+    assert refunded.status is PaymentStatus.refunded, refunded
+    await _save(handle, "payment_refund_polled")
+
+
+async def _subscription(r: Recording) -> None:
+    client = r.client
+    plan = PlanTerms(plan_id="plan-essentiel", code="essentiel", name="Essentiel",
+                     price=Money(amount=2000, currency="XAF"), period_days=30,
+                     sms_per_period=10)
+    sub = SubscriptionInput(
+        subscription_id=new_id(), plan=plan,
+        timings=SubscriptionTimings(renewal_reminder_before=3 * DAY,
+                                    grace_period=7 * DAY, payment=TIMINGS.model_copy(
+                                        update={"poll_max": timedelta(hours=6)})),
+        payer=Payer(user_id=r.user.id, email=r.user.email, method=PaymentMethod.card,
+                    provider=ProviderName.sandbox, billing_address_id=r.address_id))
+    handle = await client.start_workflow(SubscriptionWorkflow.run, sub, task_queue=r.task_queue,
+                                         id=f"subscription-{sub.subscription_id}")
+    first_run = handle.first_execution_run_id or handle.result_run_id
+    checkout = await handle.execute_update("checkout", result_type=dict)
+    await _succeed(client, r.ledger, checkout["payment"]["id"])
+    await r.env.sleep(30 * DAY + timedelta(hours=1))
+    await _succeed(client, r.ledger, await _pending(r.sessions, r.user.id))
+    await r.env.sleep(DAY)
+    await _save(client.get_workflow_handle(handle.id, run_id=first_run),
+                "subscription_paid_reminded_renewed")
+    await handle.execute_update("cancel", result_type=dict)
+    await handle.result()
+    await _save(client.get_workflow_handle(handle.id), "subscription_second_period_canceled")
+
+
+async def _purchase_paid(r: Recording) -> None:
+    lines, total = purchase_lines(1, 50, Money(amount=2500, currency="XAF"), 2,
+                                  Money(amount=500, currency="XAF"))
+    purchase = PurchaseInput(
+        purchase_id=new_id(), lines=lines, total=total, timings=TIMINGS, sms_packs=1,
+        sms_per_pack=50, storage_gb=2,
+        payment=PaymentRequestSnapshot(user_id=r.user.id, method=PaymentMethod.card,
+                                       provider=ProviderName.sandbox,
+                                       billing_address_id=r.address_id))
+    handle = await r.client.start_workflow(PurchaseWorkflow.run, purchase,
+                                           task_queue=r.task_queue,
+                                           id=f"purchase-{purchase.purchase_id}")
+    created = await handle.execute_update("checkout", result_type=dict)
+    await _succeed(r.client, r.ledger, created["payment"]["id"])
+    await handle.result()
+    await _save(handle, "purchase_paid")
+
+
+# What each recorder writes (the subscription's two histories come from one run).
+RECORDERS: dict[str, tuple[Callable[[Recording], Awaitable[None]], tuple[str, ...]]] = {
+    "payment_expired": (_payment_expired, ("payment_expired",)),
+    "payment_succeeded_then_refunded": (_payment_succeeded_then_refunded,
+                                        ("payment_succeeded_then_refunded",)),
+    "payment_refund_polled": (_payment_refund_polled, ("payment_refund_polled",)),
+    "subscription": (_subscription, ("subscription_paid_reminded_renewed",
+                                     "subscription_second_period_canceled")),
+    "purchase_paid": (_purchase_paid, ("purchase_paid",)),
+}
+
+
+async def main(names: list[str]) -> None:
+    unknown = [n for n in names if not any(n == k or n in files
+                                           for k, (_, files) in RECORDERS.items())]
+    if unknown:
+        raise SystemExit(f"unknown histories {unknown}; known: {sorted(RECORDERS)}")
+    chosen = [rec for key, (rec, files) in RECORDERS.items()
+              if not names or key in names or set(files) & set(names)]
     folder = Path(tempfile.mkdtemp(prefix="esame-histories-"))
     url = f"sqlite+aiosqlite:///{folder}/h.sqlite"
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    mtn = MtnPeer(server)
+    mtn.install()
     settings = Settings(env="test", database_url=url, secret_key="h" * 48,
                         public_base_url="http://testserver", data_dir=folder,
                         temporal=TemporalSettings(address="unused:0", task_queue="histories"))
+    settings.payments = settings.payments.model_copy(update={
+        "mtn_subscription_key": SUBSCRIPTION_KEY, "mtn_api_user": API_USER,
+        "mtn_api_key": API_KEY, "mtn_base_url": mtn.url,
+        "mtn_disbursement_subscription_key": DISBURSEMENT_KEY,
+        "mtn_disbursement_api_user": DISBURSEMENT_USER,
+        "mtn_disbursement_api_key": DISBURSEMENT_API_KEY})
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"))
-    client = env.client
-    ledger = DbSandboxLedger(sessions)
-    await ensure_search_attributes(client, settings)
+    await ensure_search_attributes(env.client, settings)
     HISTORIES.mkdir(exist_ok=True)
     try:
         user = await make_user(sessions, settings, Role.patient)
@@ -125,78 +297,16 @@ async def main() -> None:
             address = BillingAddress(user_id=user.id, line1="1 rue", city="Douala",
                                      country="CM")
             session.add(address)
-        price = Money(amount=1500, currency="XAF")
-
-        def payment(**extra: object) -> PaymentInput:
-            return PaymentInput(
-                payment_id=new_id(), user_id=user.id, amount=price, method=PaymentMethod.card,
-                provider=ProviderName.sandbox, billing_address_id=address.id,
-                description="History", timings=TIMINGS,
-                lines=[InvoiceLine(description="History", unit_price=price, total=price)],
-                **extra)  # type: ignore[arg-type]
-
-        async with build_worker(client, WorkerDeps.from_settings(settings, sessions)):
-            tq = settings.temporal.task_queue
-            expired = payment()
-            handle: WorkflowHandle = await client.start_workflow(
-                PaymentWorkflow.run, expired, task_queue=tq,
-                                                 id=payment_workflow_id(expired.payment_id))
-            await handle.result()
-            await _save(handle, "payment_expired")
-
-            refunded = payment(refundable_for=DAY)
-            handle = await client.start_workflow(PaymentWorkflow.run, refunded, task_queue=tq,
-                                                 id=payment_workflow_id(refunded.payment_id))
-            await _pending(sessions, user.id)
-            await _succeed(client, ledger, refunded.payment_id)
-            await _invoiced(sessions, refunded.payment_id)
-            await handle.execute_update("refund", RefundRequest(), result_type=RefundResult)
-            await handle.result()
-            await _save(handle, "payment_succeeded_then_refunded")
-
-            plan = PlanTerms(plan_id="plan-essentiel", code="essentiel", name="Essentiel",
-                             price=Money(amount=2000, currency="XAF"), period_days=30,
-                             sms_per_period=10)
-            sub = SubscriptionInput(
-                subscription_id=new_id(), plan=plan,
-                timings=SubscriptionTimings(renewal_reminder_before=3 * DAY,
-                                            grace_period=7 * DAY, payment=TIMINGS.model_copy(
-                                                update={"poll_max": timedelta(hours=6)})),
-                payer=Payer(user_id=user.id, email=user.email, method=PaymentMethod.card,
-                            provider=ProviderName.sandbox, billing_address_id=address.id))
-            handle = await client.start_workflow(SubscriptionWorkflow.run, sub, task_queue=tq,
-                                                 id=f"subscription-{sub.subscription_id}")
-            first_run = handle.first_execution_run_id or handle.result_run_id
-            checkout = await handle.execute_update("checkout", result_type=dict)
-            await _succeed(client, ledger, checkout["payment"]["id"])
-            await env.sleep(30 * DAY + timedelta(hours=1))
-            await _succeed(client, ledger, await _pending(sessions, user.id))
-            await env.sleep(DAY)
-            await _save(client.get_workflow_handle(handle.id, run_id=first_run),
-                        "subscription_paid_reminded_renewed")
-            await handle.execute_update("cancel", result_type=dict)
-            await handle.result()
-            await _save(client.get_workflow_handle(handle.id),
-                        "subscription_second_period_canceled")
-
-            lines, total = purchase_lines(1, 50, Money(amount=2500, currency="XAF"), 2,
-                                          Money(amount=500, currency="XAF"))
-            purchase = PurchaseInput(
-                purchase_id=new_id(), lines=lines, total=total, timings=TIMINGS, sms_packs=1,
-                sms_per_pack=50, storage_gb=2,
-                payment=PaymentRequestSnapshot(user_id=user.id, method=PaymentMethod.card,
-                                               provider=ProviderName.sandbox,
-                                               billing_address_id=address.id))
-            handle = await client.start_workflow(PurchaseWorkflow.run, purchase, task_queue=tq,
-                                                 id=f"purchase-{purchase.purchase_id}")
-            created = await handle.execute_update("checkout", result_type=dict)
-            await _succeed(client, ledger, created["payment"]["id"])
-            await handle.result()
-            await _save(handle, "purchase_paid")
+        recording = Recording(env, sessions, DbSandboxLedger(sessions), settings, user,
+                              address.id, mtn)
+        async with build_worker(env.client, WorkerDeps.from_settings(settings, sessions)):
+            for record in chosen:
+                await record(recording)
     finally:
         await env.shutdown()
         await engine.dispose()
+        server.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

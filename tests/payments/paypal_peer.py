@@ -1,6 +1,7 @@
 """A local PayPal peer (pytest-httpserver) speaking Orders v2 as documented: OAuth client
-credentials, orders created once per PayPal-Request-Id, approve link, capture, refund, and
-verify-webhook-signature for the events it sends."""
+credentials, orders created once per PayPal-Request-Id, approve link, capture, refund (once
+per PayPal-Request-Id) and its status, and verify-webhook-signature for the events it sends.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class PayPalPeer:
     by_request_id: dict[str, str] = field(default_factory=dict)
     transmissions: dict[str, str] = field(default_factory=dict)
     captures: int = 0
+    # Refunds by id, and the refund each PayPal-Request-Id made.
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refund_by_request_id: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -47,6 +51,8 @@ class PayPalPeer:
                          method="GET").respond_with_handler(self._get)
         s.expect_request(re.compile(r"^/v2/payments/captures/[A-Z0-9]+/refund$"),
                          method="POST").respond_with_handler(self._refund)
+        s.expect_request(re.compile(r"^/v2/payments/refunds/[A-Z0-9]+$"),
+                         method="GET").respond_with_handler(self._get_refund)
         s.expect_request("/v1/notifications/verify-webhook-signature",
                          method="POST").respond_with_handler(self._verify)
 
@@ -106,7 +112,21 @@ class PayPalPeer:
     def _refund(self, request: Request) -> Response:
         if not self._authorized(request):
             return _json({}, 401)
-        return _json({"id": uuid.uuid4().hex[:17].upper(), "status": "COMPLETED"}, 201)
+        request_id = request.headers.get("PayPal-Request-Id", "")
+        if request_id in self.refund_by_request_id:  # the same request again: the same refund
+            return _json(self.refunds[self.refund_by_request_id[request_id]], 200)
+        refund = {"id": uuid.uuid4().hex[:17].upper(), "status": "COMPLETED",
+                  "capture_id": request.path.split("/")[4]}
+        self.refunds[refund["id"]] = refund
+        if request_id:
+            self.refund_by_request_id[request_id] = refund["id"]
+        return _json(refund, 201)
+
+    def _get_refund(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _json({}, 401)
+        refund = self.refunds.get(request.path.rsplit("/", 1)[1])
+        return _json(refund) if refund else _json({"name": "RESOURCE_NOT_FOUND"}, 404)
 
     def _verify(self, request: Request) -> Response:
         if not self._authorized(request):

@@ -1,7 +1,11 @@
-"""Mobile Money with MTN MoMo (Collections) against a local peer speaking its API."""
+"""Mobile Money with MTN MoMo against a local peer speaking its API: request-to-pay
+(Collections), and refunds paid back by a disbursement (Disbursements), pending until MTN
+pays them."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -9,16 +13,40 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
+from api.payments import payment_timings
 from core.settings import Settings
-from db.models import Payment, ProviderEvent
+from db.models import Invoice, Payment, ProviderEvent
+from domain.errors import BusinessError
+from domain.ids import payment_workflow_id
 from domain.money import Money
-from domain.payments import PaymentMethod, PaymentStatus
-from providers.payments.base import ChargeRequest
-from providers.payments.mtn_momo import MtnMomoProvider, reference_id
-from tests.payments.mtn_peer import API_KEY, API_USER, SUBSCRIPTION_KEY, MtnPeer
-from tests.payments.support import count, paying_patient, payment_fields
+from domain.payments import (
+    InvoiceLine,
+    Operator,
+    PaymentInput,
+    PaymentMethod,
+    PaymentStatus,
+    ProviderName,
+    RefundRequest,
+    RefundResult,
+    RefundStatus,
+)
+from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
+from providers.payments.mtn_momo import MtnMomoProvider, reference_id, refund_reference_id
+from tests.payments.mtn_peer import (
+    API_KEY,
+    API_USER,
+    DISBURSEMENT_API_KEY,
+    DISBURSEMENT_KEY,
+    DISBURSEMENT_USER,
+    SUBSCRIPTION_KEY,
+    MtnPeer,
+)
+from tests.payments.support import count, eventually, paying_patient, payment_fields
 from workers.main import WorkerDeps, build_worker
+from workflows.payment import PaymentWorkflow
 
 pytestmark = pytest.mark.db
 
@@ -38,7 +66,10 @@ def mtn_settings(e2e_settings: Settings, mtn: MtnPeer) -> Settings:
             "payment_poll_max": timedelta(seconds=1)}),
         "payments": e2e_settings.payments.model_copy(update={
             "mtn_subscription_key": SUBSCRIPTION_KEY, "mtn_api_user": API_USER,
-            "mtn_api_key": API_KEY, "mtn_base_url": mtn.url}),
+            "mtn_api_key": API_KEY, "mtn_base_url": mtn.url,
+            "mtn_disbursement_subscription_key": DISBURSEMENT_KEY,
+            "mtn_disbursement_api_user": DISBURSEMENT_USER,
+            "mtn_disbursement_api_key": DISBURSEMENT_API_KEY}),
     })
 
 
@@ -128,3 +159,136 @@ async def test_a_payer_mtn_does_not_know_is_declined_at_once(mtn_api, mtn, mtn_s
         statuses = list((await session.scalars(
             select(Payment.status).where(Payment.user_id == user.id))).all())
     assert statuses == ["failed"]
+
+
+# --- refunds (Disbursements) ---------------------------------------------------------------
+
+async def _paid_refundable(api: httpx.AsyncClient, mtn: MtnPeer, settings: Settings,
+                           sessions, client: Client) -> tuple[WorkflowHandle, str, dict]:
+    """A payment that a parent may refund for a day, paid on the payer's phone."""
+    user, address = await paying_patient(sessions, settings, api)
+    price = Money(amount=2500, currency="XAF")
+    payment = PaymentInput(
+        payment_id=uuid.uuid4().hex, user_id=user.id, amount=price,
+        method=PaymentMethod.mobile_money, provider=ProviderName.mtn_momo,
+        operator=Operator.mtn, phone="+237670001122", billing_address_id=address,
+        description="Opinion", lines=[InvoiceLine(description="Opinion", unit_price=price,
+                                                  total=price)],
+        timings=payment_timings(settings), refundable_for=timedelta(days=1))
+    handle = await client.start_workflow(
+        PaymentWorkflow.run, payment, id=payment_workflow_id(payment.payment_id),
+        task_queue=settings.temporal.task_queue)
+    reference = reference_id(payment.payment_id)
+    await eventually(lambda: _asked(mtn, reference))
+    mtn.payer_answers(reference, "SUCCESSFUL")  # no callback: the poll finds it
+    await eventually(lambda: count(sessions, Invoice, Invoice.payment_id == payment.payment_id))
+    return handle, payment.payment_id, user.headers
+
+
+async def _asked(mtn: MtnPeer, reference: str) -> bool:
+    return reference in mtn.requests
+
+
+async def _ask_refund(handle: WorkflowHandle) -> RefundResult:
+    # The invoice row is written a moment before the workflow opens its refund window.
+    while True:
+        try:
+            return await handle.execute_update("refund", RefundRequest(reason="doctor late"),
+                                               result_type=RefundResult)
+        except WorkflowUpdateFailedError as err:
+            if "only a succeeded payment" not in str(getattr(err.cause, "message", "")):
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def test_a_refund_is_a_disbursement_polled_until_mtn_pays_it(
+    mtn_api, mtn, mtn_settings, sessions, temporal_env
+) -> None:
+    handle, payment_id, headers = await _paid_refundable(mtn_api, mtn, mtn_settings, sessions,
+                                                         temporal_env.client)
+    mtn.refund_checks_before_final = 2  # PENDING twice, then SUCCESSFUL
+    mtn.lose_next_refund_answer = True  # MTN takes it, its answer is lost: the retry is 409
+    refunded = await _ask_refund(handle)
+    assert refunded.status is PaymentStatus.refunded
+    assert (await handle.result()).status is PaymentStatus.refunded
+
+    # One refund at MTN, asked twice with the same reference, naming the payment it pays back.
+    reference = refund_reference_id(f"esame-payment-{payment_id}-refund")
+    assert list(mtn.refunds) == [reference] and mtn.refund_posts == 2
+    sent = mtn.refunds[reference]
+    assert sent["referenceIdToRefund"] == reference_id(payment_id)
+    assert sent["amount"] == "2500" and sent["currency"] == "XAF"
+    assert sent["externalId"] == payment_id and sent["payee"]["partyId"] == "237670001122"
+    assert sent["status"] == "SUCCESSFUL" and sent["checks"] == 3
+    async with sessions() as session:
+        row = await session.get(Payment, payment_id)
+        invoice = await session.scalar(select(Invoice).where(Invoice.payment_id == payment_id))
+    assert row is not None and row.status == "refunded" and row.refund_status == "succeeded"
+    assert row.refund_reference == reference
+    assert invoice is not None and invoice.status == "refunded"
+    seen = (await mtn_api.get(f"/api/v1/payments/{payment_id}", headers=headers)).json()
+    assert seen["status"] == "refunded" and seen["refund_status"] == "succeeded"
+
+
+async def test_a_refund_mtn_fails_leaves_the_payment_succeeded(
+    mtn_api, mtn, mtn_settings, sessions, temporal_env
+) -> None:
+    handle, payment_id, headers = await _paid_refundable(mtn_api, mtn, mtn_settings, sessions,
+                                                         temporal_env.client)
+    mtn.refund_result, mtn.refund_reason = "FAILED", "NOT_ENOUGH_FUNDS"
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await _ask_refund(handle)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == BusinessError.refund_failed.value
+    assert cause.message == "mtn_momo refused the refund: NOT_ENOUGH_FUNDS"
+    assert (await handle.result()).status is PaymentStatus.succeeded
+
+    assert len(mtn.refunds) == 1
+    async with sessions() as session:
+        row = await session.get(Payment, payment_id)
+        invoice = await session.scalar(select(Invoice).where(Invoice.payment_id == payment_id))
+    assert row is not None and row.status == "succeeded" and row.refund_status == "failed"
+    assert row.refund_failure_reason == cause.message
+    assert invoice is not None and invoice.status == "paid"
+    seen = (await mtn_api.get(f"/api/v1/payments/{payment_id}", headers=headers)).json()
+    assert seen["status"] == "succeeded" and seen["refund_status"] == "failed"
+
+
+def _refund_order(payment_id: str) -> RefundOrder:
+    return RefundOrder(payment_id=payment_id, provider_reference=reference_id(payment_id),
+                       amount=Money(amount=2500, currency="XAF"),
+                       idempotency_key=f"esame-payment-{payment_id}-refund")
+
+
+async def test_a_retried_refund_is_one_refund_at_mtn(mtn, mtn_settings) -> None:
+    provider = MtnMomoProvider(mtn_settings.payments, mtn_settings.public_base_url)
+    payment_id = "7a1c2b3d4e5f40718293a4b5c6d7e8f9"
+    await provider.create(ChargeRequest(
+        payment_id=payment_id, idempotency_key=f"esame-payment-{payment_id}-create",
+        amount=Money(amount=2500, currency="XAF"), method=PaymentMethod.mobile_money,
+        operator="mtn", phone="+237670001122", description="Test",
+        return_url="http://x/r", notify_url="http://x/api/v1/webhooks/mtn_momo"))
+    mtn.payer_answers(reference_id(payment_id), "SUCCESSFUL")
+
+    first = await provider.refund(_refund_order(payment_id))
+    again = await provider.refund(_refund_order(payment_id))  # 409: the first one arrived
+    assert first.status is RefundStatus.pending
+    assert first.reference == again.reference == refund_reference_id(
+        f"esame-payment-{payment_id}-refund")
+    assert len(mtn.refunds) == 1 and mtn.refund_posts == 2
+    assert first.reference is not None
+    assert (await provider.refund_status(payment_id, first.reference)).status is (
+        RefundStatus.succeeded)
+    # A refund of a payment MTN does not know is refused outright.
+    with pytest.raises(ProviderError, match="RESOURCE_NOT_FOUND"):
+        await provider.refund(_refund_order("0" * 32))
+
+
+async def test_without_disbursement_credentials_a_refund_is_refused(mtn, mtn_settings) -> None:
+    settings = mtn_settings.payments.model_copy(update={
+        "mtn_disbursement_subscription_key": None})
+    provider = MtnMomoProvider(settings, mtn_settings.public_base_url)
+    with pytest.raises(ProviderError, match="MTN_DISBURSEMENT"):
+        await provider.refund(_refund_order("1" * 32))
+    assert mtn.refund_posts == 0

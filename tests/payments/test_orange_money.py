@@ -1,19 +1,56 @@
-"""Orange Money web payment against a local peer: redirect URL, notification checked by its
-notif_token, status by transactionstatus."""
+"""Orange Money against a local peer: the web payment (redirect URL, notification checked by
+its notif_token, status by transactionstatus), and refunds paid back by a cash-in (init, pay
+with the pay token, status), whose pay token is kept before paying so that a retry never
+pays twice."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
+from api.payments import payment_timings
 from core.settings import Settings
-from tests.payments.orange_peer import CLIENT_ID, CLIENT_SECRET, MERCHANT_KEY, OrangePeer
-from tests.payments.support import paying_patient, payment_fields
+from db.models import Invoice, Payment
+from domain.errors import BusinessError
+from domain.ids import payment_workflow_id
+from domain.money import Money
+from domain.payments import (
+    InvoiceLine,
+    Operator,
+    PaymentInput,
+    PaymentMethod,
+    PaymentStatus,
+    ProviderName,
+    RefundRequest,
+    RefundResult,
+    RefundStatus,
+)
+from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
+from providers.payments.orange_money import OrangeMoneyProvider, national_msisdn
+from tests.payments.orange_peer import (
+    CASHIN_CLIENT_ID,
+    CASHIN_CLIENT_SECRET,
+    CASHIN_PASSWORD,
+    CASHIN_USERNAME,
+    CHANNEL_MSISDN,
+    CHANNEL_PIN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    MERCHANT_KEY,
+    OrangePeer,
+)
+from tests.payments.support import count, eventually, paying_patient, payment_fields
 from workers.main import WorkerDeps, build_worker
+from workflows.payment import PaymentWorkflow
 
 pytestmark = pytest.mark.db
 
@@ -33,7 +70,12 @@ def orange_settings(e2e_settings: Settings, orange: OrangePeer) -> Settings:
             "payment_poll_max": timedelta(seconds=1)}),
         "payments": e2e_settings.payments.model_copy(update={
             "orange_client_id": CLIENT_ID, "orange_client_secret": CLIENT_SECRET,
-            "orange_merchant_key": MERCHANT_KEY, "orange_base_url": orange.url}),
+            "orange_merchant_key": MERCHANT_KEY, "orange_base_url": orange.url,
+            "orange_cashin_base_url": orange.url, "orange_cashin_client_id": CASHIN_CLIENT_ID,
+            "orange_cashin_client_secret": CASHIN_CLIENT_SECRET,
+            "orange_cashin_username": CASHIN_USERNAME,
+            "orange_cashin_password": CASHIN_PASSWORD,
+            "orange_cashin_channel_msisdn": CHANNEL_MSISDN, "orange_cashin_pin": CHANNEL_PIN}),
     })
 
 
@@ -89,3 +131,155 @@ async def test_without_notification_the_status_is_polled(orange_api, orange, ora
     seen = (await orange_api.get(f"/api/v1/payments/{created['payment']['id']}",
                                  headers=headers)).json()
     assert seen["status"] == "failed"
+
+
+# --- refunds (cash-in) -----------------------------------------------------------------------
+
+async def _paid_refundable(api: httpx.AsyncClient, orange: OrangePeer, settings: Settings,
+                           sessions, client: Client) -> tuple[WorkflowHandle, str, dict]:
+    """A web payment that a parent may refund for a day, paid on Orange's page."""
+    user, address = await paying_patient(sessions, settings, api)
+    price = Money(amount=2500, currency="XAF")
+    payment = PaymentInput(
+        payment_id=uuid.uuid4().hex, user_id=user.id, amount=price,
+        method=PaymentMethod.mobile_money, provider=ProviderName.orange_money,
+        operator=Operator.orange, phone="+237690001122", billing_address_id=address,
+        description="Opinion", lines=[InvoiceLine(description="Opinion", unit_price=price,
+                                                  total=price)],
+        timings=payment_timings(settings), refundable_for=timedelta(days=1))
+    handle = await client.start_workflow(
+        PaymentWorkflow.run, payment, id=payment_workflow_id(payment.payment_id),
+        task_queue=settings.temporal.task_queue)
+    await eventually(lambda: _created(orange, payment.payment_id))
+    orange.payer_pays(payment.payment_id)  # no notification: the poll finds it
+    await eventually(lambda: count(sessions, Invoice, Invoice.payment_id == payment.payment_id))
+    return handle, payment.payment_id, user.headers
+
+
+async def _created(orange: OrangePeer, payment_id: str) -> bool:
+    return payment_id in orange.payments
+
+
+async def _ask_refund(handle: WorkflowHandle) -> RefundResult:
+    # The invoice row is written a moment before the workflow opens its refund window.
+    while True:
+        try:
+            return await handle.execute_update("refund", RefundRequest(reason="doctor late"),
+                                               result_type=RefundResult)
+        except WorkflowUpdateFailedError as err:
+            if "only a succeeded payment" not in str(getattr(err.cause, "message", "")):
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def test_a_refund_is_a_cash_in_to_the_payer(orange_api, orange, orange_settings,
+                                                  sessions, temporal_env) -> None:
+    handle, payment_id, headers = await _paid_refundable(orange_api, orange, orange_settings,
+                                                         sessions, temporal_env.client)
+    orange.lose_next_pay_answer = True  # Orange pays, its answer is lost: the retry looks up
+    refunded = await _ask_refund(handle)
+    assert refunded.status is PaymentStatus.refunded
+    assert (await handle.result()).status is PaymentStatus.refunded
+
+    # One cash-in, from our channel user to the payer's number, paid once with one token.
+    [cashin] = orange.paid_cashins()
+    assert len(orange.cashins) == 1 and orange.cashin_pays == 1
+    assert cashin["subscriberMsisdn"] == "690001122" and cashin["amount"] == 2500
+    assert cashin["channelUserMsisdn"] == CHANNEL_MSISDN
+    assert cashin["status"] == "SUCCESSFULL"
+    async with sessions() as session:
+        row = await session.get(Payment, payment_id)
+        invoice = await session.scalar(select(Invoice).where(Invoice.payment_id == payment_id))
+    assert row is not None and row.status == "refunded" and row.refund_status == "succeeded"
+    assert row.refund_reference == cashin["payToken"]
+    assert invoice is not None and invoice.status == "refunded"
+    seen = (await orange_api.get(f"/api/v1/payments/{payment_id}", headers=headers)).json()
+    assert seen["status"] == "refunded" and seen["refund_status"] == "succeeded"
+
+    # Orange's cash-in notification reaches our webhook, signed by us: a hint, ignored.
+    path = httpx.URL(cashin["notifUrl"]).raw_path.decode()
+    hint = await orange_api.post(path, json={"status": "SUCCESSFULL"})
+    assert hint.status_code == 200 and hint.json()["status"] == "ignored"
+    forged = await orange_api.post(f"/api/v1/webhooks/orange_money?refund={payment_id}&sig=0",
+                                   json={"status": "SUCCESSFULL"})
+    assert forged.status_code == 400
+
+
+async def test_a_cash_in_orange_fails_leaves_the_payment_succeeded(
+    orange_api, orange, orange_settings, sessions, temporal_env
+) -> None:
+    handle, payment_id, headers = await _paid_refundable(orange_api, orange, orange_settings,
+                                                         sessions, temporal_env.client)
+    orange.cashin_result, orange.cashin_message = "FAILED", "Solde du compte insuffisant"
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await _ask_refund(handle)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == BusinessError.refund_failed.value
+    assert cause.message == "orange_money refused the refund: Solde du compte insuffisant"
+    assert (await handle.result()).status is PaymentStatus.succeeded
+    async with sessions() as session:
+        row = await session.get(Payment, payment_id)
+    assert row is not None and row.status == "succeeded" and row.refund_status == "failed"
+    assert row.refund_failure_reason == cause.message
+    seen = (await orange_api.get(f"/api/v1/payments/{payment_id}", headers=headers)).json()
+    assert seen["status"] == "succeeded" and seen["refund_status"] == "failed"
+
+
+async def _paid_web_payment(orange: OrangePeer, provider: OrangeMoneyProvider,
+                            payment_id: str) -> RefundOrder:
+    created = await provider.create(ChargeRequest(
+        payment_id=payment_id, idempotency_key=f"esame-payment-{payment_id}-create",
+        amount=Money(amount=2500, currency="XAF"), method=PaymentMethod.mobile_money,
+        operator="orange", phone="+237690001122", description="Test",
+        return_url="http://x/r", notify_url="http://x/api/v1/webhooks/orange_money"))
+    orange.payer_pays(payment_id)
+    return RefundOrder(payment_id=payment_id, provider_reference=created.provider_reference,
+                       amount=Money(amount=2500, currency="XAF"),
+                       idempotency_key=f"esame-payment-{payment_id}-refund",
+                       phone="+237690001122", notify_url="http://x/api/v1/webhooks/orange_money")
+
+
+class Crash(Exception):
+    pass
+
+
+async def test_a_refund_retried_after_a_crash_pays_once(orange, orange_settings) -> None:
+    provider = OrangeMoneyProvider(orange_settings.payments, orange_settings.public_base_url)
+    order = await _paid_web_payment(orange, provider, "4c3b2a1908f7e6d5c4b3a29180706050")
+    kept: list[str] = []
+
+    async def remember_then_crash(pay_token: str) -> None:
+        kept.append(pay_token)  # written to the database...
+        raise Crash  # ...then the worker dies before paying
+
+    with pytest.raises(Crash):
+        await provider.refund(order, remember_then_crash)
+    assert orange.cashin_pays == 0 and len(orange.cashins) == 1
+
+    async def remember(pay_token: str) -> None:
+        raise AssertionError("a retry reuses the kept pay token")
+
+    retried = order.model_copy(update={"earlier_reference": kept[0]})
+    first = await provider.refund(retried, remember)  # pays with the kept token
+    again = await provider.refund(retried, remember)  # paid already: looked up, not paid
+    assert first.reference == again.reference == kept[0]
+    assert first.status is again.status is RefundStatus.pending
+    assert orange.cashin_pays == 1 and len(orange.cashins) == 1
+    assert (await provider.refund_status(order.payment_id, kept[0])).status is (
+        RefundStatus.succeeded)
+
+
+async def test_without_cash_in_credentials_a_refund_is_refused(orange, orange_settings) -> None:
+    settings = orange_settings.payments.model_copy(update={"orange_cashin_pin": None})
+    provider = OrangeMoneyProvider(settings, orange_settings.public_base_url)
+    order = await _paid_web_payment(orange, provider, "5d4c3b2a1908f7e6d5c4b3a291807060")
+    with pytest.raises(ProviderError, match="ORANGE_CASHIN"):
+        await provider.refund(order)
+    assert orange.cashins == {}
+
+
+def test_orange_numbers_are_national() -> None:
+    assert national_msisdn("+237690001122") == "690001122"
+    assert national_msisdn("237 69 00 01 122") == "690001122"
+    assert national_msisdn("690001122") == "690001122"

@@ -11,8 +11,8 @@ from pytest_httpserver import HTTPServer
 
 from core.settings import Settings
 from domain.money import Money
-from domain.payments import PaymentMethod, PaymentStatus
-from providers.payments.base import ChargeRequest
+from domain.payments import PaymentMethod, PaymentStatus, RefundStatus
+from providers.payments.base import ChargeRequest, RefundOrder
 from providers.payments.paypal import PayPalProvider
 from tests.payments.paypal_peer import CLIENT_ID, CLIENT_SECRET, WEBHOOK_ID, PayPalPeer
 from tests.payments.support import paying_patient, payment_fields
@@ -95,5 +95,12 @@ async def test_paypal_adapter_is_idempotent_and_refunds(paypal, paypal_settings)
         assert (await provider.status("a" * 32, first.provider_reference)).status is (
             PaymentStatus.succeeded)
     assert paypal.captures == 1
-    assert await provider.refund("a" * 32, first.provider_reference,
-                                 Money(amount=15000, currency="XAF"), "refund-key")
+    order = RefundOrder(payment_id="a" * 32, provider_reference=first.provider_reference,
+                        amount=Money(amount=15000, currency="XAF"),
+                        idempotency_key=f"esame-payment-{'a' * 32}-refund")
+    refunded = await provider.refund(order)
+    replayed = await provider.refund(order)  # a retried refund: PayPal-Request-Id replays it
+    assert refunded.status is RefundStatus.succeeded and refunded.reference == replayed.reference
+    assert len(paypal.refunds) == 1
+    assert (await provider.refund_status("a" * 32, refunded.reference)).status is (
+        RefundStatus.succeeded)

@@ -1,12 +1,12 @@
-"""Card payments through Stripe, against localstripe (a local Stripe API peer): the
+"""Card payments through Stripe, against localstripe (a local Stripe API peer) behind a proxy
+that adds Stripe's idempotent requests (localstripe ignores Idempotency-Key): the
 PaymentIntent is created by the workflow, confirmed by the payer, and the signed webhook
-localstripe sends settles it."""
+localstripe sends settles it; a retried create or refund is the same object at Stripe."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,9 +15,10 @@ import stripe
 from core.settings import Settings
 from db.models import ProviderEvent
 from domain.money import Money
-from domain.payments import PaymentStatus
-from providers.payments.base import ChargeRequest
+from domain.payments import PaymentStatus, RefundStatus
+from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
 from providers.payments.stripe import StripeProvider
+from tests.payments.stripe_idempotency import StripeIdempotencyProxy
 from tests.payments.support import (
     count,
     eventually,
@@ -33,36 +34,14 @@ pytestmark = pytest.mark.db
 WEBHOOK_SECRET = "whsec_esame_test"
 
 
-@pytest.fixture(scope="module")
-def localstripe() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port),
-                                "--from-scratch"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/v1/customers", auth=("sk_test_x", ""), timeout=1)
-                break
-            except httpx.TransportError:
-                import time
-
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 @pytest.fixture
-def stripe_settings(e2e_settings: Settings, localstripe: str) -> Settings:
+def stripe_settings(e2e_settings: Settings, stripe_proxy: StripeIdempotencyProxy) -> Settings:
     port = free_port()
     return e2e_settings.model_copy(update={
         "public_base_url": f"http://127.0.0.1:{port}",
         "payments": e2e_settings.payments.model_copy(update={
             "stripe_api_key": "sk_test_esame", "stripe_webhook_secret": WEBHOOK_SECRET,
-            "stripe_api_base": localstripe}),
+            "stripe_api_base": stripe_proxy.url}),
     })
 
 
@@ -167,10 +146,13 @@ async def test_stripe_adapter_status_and_refund(stripe_settings, localstripe) ->
     await client.v1.payment_intents.confirm_async(paid.provider_reference)
     assert (await provider.status("p2", paid.provider_reference)).status is (
         PaymentStatus.succeeded)
-    refund_id = await provider.refund("p2", paid.provider_reference,
-                                      Money(amount=2500, currency="XAF"),
-                                      "esame-payment-p2-refund")
-    assert refund_id and refund_id.startswith("re_")
+    refunded = await provider.refund(RefundOrder(
+        payment_id="p2", provider_reference=paid.provider_reference,
+        amount=Money(amount=2500, currency="XAF"), idempotency_key="esame-payment-p2-refund"))
+    assert refunded.reference and refunded.reference.startswith("re_")
+    assert refunded.status is RefundStatus.succeeded
+    assert (await provider.refund_status("p2", refunded.reference)).status is (
+        RefundStatus.succeeded)
     unpaid = await provider.create(ChargeRequest(
         payment_id="p3", idempotency_key="esame-payment-p3-create",
         amount=Money(amount=2500, currency="XAF"), method="card", description="Test",
@@ -181,3 +163,94 @@ async def test_stripe_adapter_status_and_refund(stripe_settings, localstripe) ->
     await provider.cancel("p2", paid.provider_reference)  # a paid one is left alone
     assert (await provider.status("p2", paid.provider_reference)).status is (
         PaymentStatus.succeeded)
+
+
+# --- idempotency (Stripe's rules, played by the proxy in front of localstripe) ---------------
+
+def _charge(payment_id: str, amount: int = 2500) -> ChargeRequest:
+    return ChargeRequest(
+        payment_id=payment_id, idempotency_key=f"esame-payment-{payment_id}-create",
+        amount=Money(amount=amount, currency="XAF"), method="card", description="Test",
+        return_url="http://x/return", notify_url="http://x/notify")
+
+
+async def _intents_at_stripe(localstripe: str, payment_id: str) -> list[str]:
+    """The PaymentIntents localstripe holds for a payment (asked directly, not through the
+    proxy)."""
+    page = await _stripe(localstripe).v1.payment_intents.list_async({"limit": 100})
+    return [pi.id async for pi in page.auto_paging_iter()
+            if pi.metadata.to_dict().get("payment_id") == payment_id]
+
+
+async def test_the_proxy_plays_stripes_idempotency(stripe_proxy, localstripe) -> None:
+    key, auth = f"k-{uuid.uuid4().hex}", ("sk_test_esame", "")
+    async with httpx.AsyncClient(base_url=stripe_proxy.url, auth=auth) as http:
+        first = await http.post("/v1/customers", data={"email": "a@esame.cm"},
+                                headers={"Idempotency-Key": key})
+        again = await http.post("/v1/customers", data={"email": "a@esame.cm"},
+                                headers={"Idempotency-Key": key})
+        assert first.status_code == again.status_code == 200
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert "Idempotent-Replayed" not in first.headers
+        other = await http.post("/v1/customers", data={"email": "b@esame.cm"},
+                                headers={"Idempotency-Key": key})
+        assert other.status_code == 400
+        assert other.json()["error"]["type"] == "idempotency_error"
+        # Keys belong to the API key that sent them.
+        elsewhere = await http.post("/v1/customers", data={"email": "a@esame.cm"},
+                                    headers={"Idempotency-Key": key},
+                                    auth=("sk_test_other", ""))
+        assert elsewhere.json()["id"] != first.json()["id"]
+        # No key: each request runs.
+        plain = [(await http.post("/v1/customers", data={"email": "c@esame.cm"})).json()["id"]
+                 for _ in range(2)]
+        assert plain[0] != plain[1]
+
+
+async def test_a_retried_create_is_one_payment_intent(stripe_settings, stripe_proxy,
+                                                      localstripe) -> None:
+    provider = StripeProvider(stripe_settings.payments, stripe_settings.public_base_url)
+    payment_id = uuid.uuid4().hex
+    request = _charge(payment_id)
+    first = await provider.create(request)
+    again = await provider.create(request)  # as a retried activity does
+    assert again.provider_reference == first.provider_reference
+    assert again.client_secret == first.client_secret
+    # The stripe SDK sent our key, both times; Stripe answered the second from the first.
+    creates = stripe_proxy.creates("/v1/payment_intents")
+    assert [c.idempotency_key for c in creates] == [request.idempotency_key] * 2
+    assert [c.replayed for c in creates] == [False, True]
+    assert await _intents_at_stripe(localstripe, payment_id) == [first.provider_reference]
+
+    # The same key with other parameters is refused for good, and creates nothing.
+    with pytest.raises(ProviderError, match="same parameters"):
+        await provider.create(_charge(payment_id, amount=3000))
+    assert await _intents_at_stripe(localstripe, payment_id) == [first.provider_reference]
+
+
+async def test_a_refund_carries_its_own_key(stripe_settings, stripe_proxy, localstripe) -> None:
+    provider = StripeProvider(stripe_settings.payments, stripe_settings.public_base_url)
+    payment_id = uuid.uuid4().hex
+    paid = await provider.create(_charge(payment_id))
+    client = _stripe(localstripe)
+    card = await client.v1.payment_methods.create_async({
+        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12,
+                                 "exp_year": 2030, "cvc": "123"}})
+    await client.v1.payment_intents.update_async(paid.provider_reference,
+                                                 {"payment_method": card.id})
+    await client.v1.payment_intents.confirm_async(paid.provider_reference)
+
+    order = RefundOrder(payment_id=payment_id, provider_reference=paid.provider_reference,
+                        amount=Money(amount=2500, currency="XAF"),
+                        idempotency_key=f"esame-payment-{payment_id}-refund")
+    first = await provider.refund(order)
+    again = await provider.refund(order)
+    assert first.reference == again.reference and first.status is RefundStatus.succeeded
+    refunds = stripe_proxy.creates("/v1/refunds")
+    assert [r.idempotency_key for r in refunds] == [order.idempotency_key] * 2
+    assert [r.replayed for r in refunds] == [False, True]
+    assert order.idempotency_key != _charge(payment_id).idempotency_key
+    at_stripe = await client.v1.refunds.list_async(
+        {"payment_intent": paid.provider_reference})
+    assert [r.id for r in at_stripe.data] == [first.reference]

@@ -158,6 +158,8 @@ async def test_a_parent_can_refund(time_skipping_env, ts_worker, sessions, setti
         invoice = await session.scalar(select(Invoice).where(
             Invoice.payment_id == payment.payment_id))
         assert row is not None and row.status == "refunded"
+        assert row.refund_status == "succeeded"
+        assert row.refund_reference == f"sbx_refund_{payment.payment_id}"
         assert invoice is not None and invoice.status == "refunded"
     charge = await DbSandboxLedger(sessions).get(payment.payment_id)
     assert charge is not None and charge.status == "refunded"
