@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -24,11 +22,10 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from bench.bare_account import PATIENT_ID, STATUS
-from bench.harness import Result, bare_worker, stack
+from bench.harness import Result, bare_worker, rates_abba, stack
 from db.models import Message
 
-ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "40"))
-WARM_UP = 4
+ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "60"))
 CONCURRENCY = 10
 PASSWORD = "bench password 2026"
 PROFILE = {"timezone": "Africa/Douala", "currency": "XAF", "country": "CM", "city": "Douala",
@@ -117,29 +114,14 @@ async def _api_account(http: httpx.AsyncClient, mailbox: Mailbox) -> None:
     assert consent.json()["status"] == "active", consent.text
 
 
-async def _rate(make_one: Callable[[], Awaitable[None]]) -> float:
-    """Completed processes per second, `CONCURRENCY` at a time, after a short warm-up."""
-    for _ in range(WARM_UP):
-        await make_one()
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def one() -> None:
-        async with gate:
-            await make_one()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(ACCOUNTS)))
-    return ACCOUNTS / (time.perf_counter() - started)
-
-
 async def run(temporal: WorkflowEnvironment) -> list[Result]:
     client = temporal.client
-    async with bare_worker(temporal, "bench.bare_account") as task_queue:
-        baseline = await _rate(lambda: _bare_account(client, task_queue))
-
-    async with stack(temporal) as s:
+    async with bare_worker(temporal, "bench.bare_account") as task_queue, \
+            stack(temporal) as s:
         mailbox = Mailbox(s.settings.database_url)
-        value = await _rate(lambda: _api_account(s.http, mailbox))
+        value, baseline = await rates_abba(
+            lambda: _bare_account(client, task_queue), lambda: _api_account(s.http, mailbox),
+            count=ACCOUNTS, concurrency=CONCURRENCY)
 
     return [Result(name="account_validations_per_second", value=value, unit="accounts/s",
                    baseline=baseline, goal="ratio >= 0.8", lower_is_better=False)]

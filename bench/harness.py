@@ -14,8 +14,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,38 @@ class Result:
             "goal": self.goal,
             "lower_is_better": self.lower_is_better,
         }
+
+
+async def _timed(count: int, concurrency: int, make_one: Callable[[], Awaitable[None]]) -> float:
+    """Seconds to complete `count` processes, `concurrency` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            await make_one()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(count)))
+    return time.perf_counter() - started
+
+
+async def rates_abba(
+    baseline: Callable[[], Awaitable[None]], real: Callable[[], Awaitable[None]], *,
+    count: int, concurrency: int, warm_up: int = 2,
+) -> tuple[float, float]:
+    """Processes per second of the real system and of its baseline, measured in one run in
+    the order baseline, real, real, baseline (`count` / 2 each time): the dev server's
+    history grows during the run and slows it a little, and this order gives both sides the
+    same share of that drift."""
+    for _ in range(warm_up):
+        await baseline()
+        await real()
+    half = count // 2
+    baseline_time = await _timed(half, concurrency, baseline)
+    real_time = await _timed(half, concurrency, real)
+    real_time += await _timed(half, concurrency, real)
+    baseline_time += await _timed(half, concurrency, baseline)
+    return 2 * half / real_time, 2 * half / baseline_time
 
 
 @asynccontextmanager

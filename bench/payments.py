@@ -4,14 +4,12 @@ same shape driven directly, in one run."""
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import os
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from temporalio.client import WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -20,7 +18,7 @@ from temporalio.common import (
 from temporalio.testing import WorkflowEnvironment
 
 from bench.bare_payment import PATIENT_ID, STATUS
-from bench.harness import Result, Stack, bare_worker, postgres_available, stack
+from bench.harness import Result, Stack, bare_worker, postgres_available, rates_abba, stack
 from domain.accounts import Role
 from tests.support.users import make_user
 
@@ -28,19 +26,7 @@ PAYMENTS = 60
 CONCURRENCY = 12
 
 
-async def _throughput(count: int, one: Callable[[int], Awaitable[None]]) -> float:
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def bounded(i: int) -> None:
-        async with gate:
-            await one(i)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(bounded(i) for i in range(count)))
-    return count / (time.perf_counter() - started)
-
-
-async def _through_the_api(s: Stack) -> float:
+async def _payers(s: Stack) -> list[tuple[dict[str, str], str]]:
     payers = []
     for _ in range(CONCURRENCY):
         user = await make_user(s.sessions, s.settings, Role.patient,
@@ -48,52 +34,46 @@ async def _through_the_api(s: Stack) -> float:
         address = await s.http.post("/api/v1/me/billing-addresses", json={"use_profile": True},
                                     headers=user.headers)
         payers.append((user.headers, address.json()["id"]))
-
-    async def one(i: int) -> None:
-        headers, address = payers[i % len(payers)]
-        created = await s.http.post("/api/v1/me/purchases", headers=headers, json={
-            "sms_packs": 1, "billing_address_id": address, "payment_method": "card"})
-        assert created.status_code == 201, created.text
-        payment = created.json()["payment"]
-        page = f"/sandbox/checkout/{payment['id']}"
-        approved = await s.http.post(page, data={"outcome": "succeed"})
-        assert approved.status_code == 200, approved.text
-        handle = s.temporal.get_workflow_handle(f"purchase-{created.json()['purchase_id']}")
-        await handle.result()
-
-    await one(0)  # warm up (connections, first workflow task)
-    return await _throughput(PAYMENTS, one)
+    return payers
 
 
-async def _bare(temporal: WorkflowEnvironment) -> float:
-    client = temporal.client
+async def _api_payment(s: Stack, payer: tuple[dict[str, str], str]) -> None:
+    headers, address = payer
+    created = await s.http.post("/api/v1/me/purchases", headers=headers, json={
+        "sms_packs": 1, "billing_address_id": address, "payment_method": "card"})
+    assert created.status_code == 201, created.text
+    payment = created.json()["payment"]
+    approved = await s.http.post(f"/sandbox/checkout/{payment['id']}", data={"outcome": "succeed"})
+    assert approved.status_code == 200, approved.text
+    handle = s.temporal.get_workflow_handle(f"purchase-{created.json()['purchase_id']}")
+    await handle.result()
 
-    async def one(task_queue: str) -> None:
-        purchase_id = uuid.uuid4().hex
-        start: WithStartWorkflowOperation[Any, str] = WithStartWorkflowOperation(
-            "BarePurchaseWorkflow", purchase_id, result_type=str, id=f"bare-purchase-{purchase_id}",
-            task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"Purchase by bare patient {purchase_id}: 1 SMS pack",
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(PATIENT_ID, purchase_id),
-                SearchAttributePair(STATUS, "purchase_pending_payment")]))
-        payment_workflow_id = await client.execute_update_with_start_workflow(
-            "checkout", start_workflow_operation=start, result_type=str)
-        await client.get_workflow_handle(payment_workflow_id).signal("provider_event", "ok")
-        await client.get_workflow_handle(f"bare-purchase-{purchase_id}").result()
 
-    async with bare_worker(temporal, "bench.bare_payment") as task_queue:
-        await one(task_queue)  # warm up
-        return await _throughput(PAYMENTS, lambda _: one(task_queue))
+async def _bare_payment(client: Client, task_queue: str) -> None:
+    purchase_id = uuid.uuid4().hex
+    start: WithStartWorkflowOperation[Any, str] = WithStartWorkflowOperation(
+        "BarePurchaseWorkflow", purchase_id, result_type=str, id=f"bare-purchase-{purchase_id}",
+        task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=f"Purchase by bare patient {purchase_id}: 1 SMS pack",
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(PATIENT_ID, purchase_id),
+            SearchAttributePair(STATUS, "purchase_pending_payment")]))
+    payment_workflow_id = await client.execute_update_with_start_workflow(
+        "checkout", start_workflow_operation=start, result_type=str)
+    await client.get_workflow_handle(payment_workflow_id).signal("provider_event", "ok")
+    await client.get_workflow_handle(f"bare-purchase-{purchase_id}").result()
 
 
 async def run(temporal: WorkflowEnvironment) -> list[Result]:
     # PostgreSQL when asked for (ESAME_BENCH_POSTGRES_URL; its schema is reset), else SQLite.
     wanted = os.environ.get("ESAME_BENCH_POSTGRES_URL")
     database_url = wanted if wanted and await postgres_available() else None
-    async with stack(temporal, database_url) as s:
-        api_rate = await _through_the_api(s)
-    bare_rate = await _bare(temporal)
+    async with bare_worker(temporal, "bench.bare_payment") as task_queue, \
+            stack(temporal, database_url) as s:
+        payers = itertools.cycle(await _payers(s))
+        api_rate, bare_rate = await rates_abba(
+            lambda: _bare_payment(temporal.client, task_queue),
+            lambda: _api_payment(s, next(payers)), count=PAYMENTS, concurrency=CONCURRENCY)
     print(f"  payments through the API: {api_rate:.2f}/s, bare Temporal: {bare_rate:.2f}/s")
     return [Result(name="payments_per_second", value=api_rate, unit="payments/s",
                    baseline=bare_rate, goal="ratio >= 0.8", lower_is_better=False)]
