@@ -12,13 +12,14 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 from sqlalchemy import func, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from api.app import create_app
 from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import Invoice, Payment, SandboxCharge
 from domain.accounts import Role
+from domain.payments import RefundRequest, RefundResult
 from providers.payments.sandbox import SIGNATURE_HEADER, sign, webhook_body
 from tests.support.users import TestUser, make_user
 
@@ -111,3 +112,17 @@ async def served_api(settings: Settings, sessions: SessionMaker,
         server.should_exit = True
         server.force_exit = True  # do not wait for a peer's idle keep-alive connection
         await serving
+
+
+async def ask_refund(handle: WorkflowHandle[Any, Any], reason: str = "doctor late") -> RefundResult:
+    """Ask a payment's workflow for its refund, as a parent process would."""
+    # The invoice row is written a moment before the workflow opens its refund window.
+    while True:
+        try:
+            result: RefundResult = await handle.execute_update(
+                "refund", RefundRequest(reason=reason), result_type=RefundResult)
+            return result
+        except WorkflowUpdateFailedError as err:
+            if "only a succeeded payment" not in str(getattr(err.cause, "message", "")):
+                raise
+            await asyncio.sleep(0.1)

@@ -4,7 +4,6 @@ pays them."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -29,8 +28,6 @@ from domain.payments import (
     PaymentMethod,
     PaymentStatus,
     ProviderName,
-    RefundRequest,
-    RefundResult,
     RefundStatus,
 )
 from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
@@ -44,7 +41,7 @@ from tests.payments.mtn_peer import (
     SUBSCRIPTION_KEY,
     MtnPeer,
 )
-from tests.payments.support import count, eventually, paying_patient, payment_fields
+from tests.payments.support import ask_refund, count, eventually, paying_patient, payment_fields
 from workers.main import WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
 
@@ -189,18 +186,6 @@ async def _asked(mtn: MtnPeer, reference: str) -> bool:
     return reference in mtn.requests
 
 
-async def _ask_refund(handle: WorkflowHandle) -> RefundResult:
-    # The invoice row is written a moment before the workflow opens its refund window.
-    while True:
-        try:
-            return await handle.execute_update("refund", RefundRequest(reason="doctor late"),
-                                               result_type=RefundResult)
-        except WorkflowUpdateFailedError as err:
-            if "only a succeeded payment" not in str(getattr(err.cause, "message", "")):
-                raise
-            await asyncio.sleep(0.1)
-
-
 async def test_a_refund_is_a_disbursement_polled_until_mtn_pays_it(
     mtn_api, mtn, mtn_settings, sessions, temporal_env
 ) -> None:
@@ -208,7 +193,7 @@ async def test_a_refund_is_a_disbursement_polled_until_mtn_pays_it(
                                                          temporal_env.client)
     mtn.refund_checks_before_final = 2  # PENDING twice, then SUCCESSFUL
     mtn.lose_next_refund_answer = True  # MTN takes it, its answer is lost: the retry is 409
-    refunded = await _ask_refund(handle)
+    refunded = await ask_refund(handle)
     assert refunded.status is PaymentStatus.refunded
     assert (await handle.result()).status is PaymentStatus.refunded
 
@@ -237,7 +222,7 @@ async def test_a_refund_mtn_fails_leaves_the_payment_succeeded(
                                                          temporal_env.client)
     mtn.refund_result, mtn.refund_reason = "FAILED", "NOT_ENOUGH_FUNDS"
     with pytest.raises(WorkflowUpdateFailedError) as failed:
-        await _ask_refund(handle)
+        await ask_refund(handle)
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == BusinessError.refund_failed.value

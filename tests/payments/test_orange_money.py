@@ -5,7 +5,6 @@ pays twice."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -30,8 +29,6 @@ from domain.payments import (
     PaymentMethod,
     PaymentStatus,
     ProviderName,
-    RefundRequest,
-    RefundResult,
     RefundStatus,
 )
 from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
@@ -48,7 +45,7 @@ from tests.payments.orange_peer import (
     MERCHANT_KEY,
     OrangePeer,
 )
-from tests.payments.support import count, eventually, paying_patient, payment_fields
+from tests.payments.support import ask_refund, count, eventually, paying_patient, payment_fields
 from workers.main import WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
 
@@ -160,24 +157,12 @@ async def _created(orange: OrangePeer, payment_id: str) -> bool:
     return payment_id in orange.payments
 
 
-async def _ask_refund(handle: WorkflowHandle) -> RefundResult:
-    # The invoice row is written a moment before the workflow opens its refund window.
-    while True:
-        try:
-            return await handle.execute_update("refund", RefundRequest(reason="doctor late"),
-                                               result_type=RefundResult)
-        except WorkflowUpdateFailedError as err:
-            if "only a succeeded payment" not in str(getattr(err.cause, "message", "")):
-                raise
-            await asyncio.sleep(0.1)
-
-
 async def test_a_refund_is_a_cash_in_to_the_payer(orange_api, orange, orange_settings,
                                                   sessions, temporal_env) -> None:
     handle, payment_id, headers = await _paid_refundable(orange_api, orange, orange_settings,
                                                          sessions, temporal_env.client)
     orange.lose_next_pay_answer = True  # Orange pays, its answer is lost: the retry looks up
-    refunded = await _ask_refund(handle)
+    refunded = await ask_refund(handle)
     assert refunded.status is PaymentStatus.refunded
     assert (await handle.result()).status is PaymentStatus.refunded
 
@@ -212,7 +197,7 @@ async def test_a_cash_in_orange_fails_leaves_the_payment_succeeded(
                                                          sessions, temporal_env.client)
     orange.cashin_result, orange.cashin_message = "FAILED", "Solde du compte insuffisant"
     with pytest.raises(WorkflowUpdateFailedError) as failed:
-        await _ask_refund(handle)
+        await ask_refund(handle)
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == BusinessError.refund_failed.value
