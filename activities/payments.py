@@ -10,7 +10,15 @@ from temporalio.exceptions import ApplicationError
 
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import BillingAddress, Invoice, InvoiceCounter, Payment
+from db.models import (
+    BillingAddress,
+    Invoice,
+    InvoiceCounter,
+    Payment,
+    PaymentCustomer,
+    Subscription,
+    User,
+)
 from domain.billing import InvoiceStatus, invoice_number
 from domain.errors import BusinessError
 from domain.money import Money
@@ -18,6 +26,7 @@ from domain.payments import (
     FINAL_STATUSES,
     CancelAtProvider,
     CanceledAtProvider,
+    CardSaved,
     CheckAtProvider,
     CheckRefundAtProvider,
     CreateAtProvider,
@@ -37,8 +46,16 @@ from domain.payments import (
     RefundedAtProvider,
     RefundFailedRecorded,
     RefundStatus,
+    SaveCard,
+    SavedCard,
 )
-from providers.payments import ChargeRequest, PaymentProviders, ProviderError, RefundOrder
+from providers.payments import (
+    ChargeRequest,
+    PaymentProviders,
+    ProviderError,
+    RefundOrder,
+    SavesCards,
+)
 
 
 def payment_view(row: Payment) -> PaymentView:
@@ -56,6 +73,10 @@ def idempotency_key(payment_id: str, action: str = "create") -> str:
     return f"esame-payment-{payment_id}-{action}"
 
 
+def customer_idempotency_key(user_id: str) -> str:
+    return f"esame-user-{user_id}-customer"
+
+
 class PaymentActivities:
     def __init__(self, sessions: SessionMaker, providers: PaymentProviders,
                  public_base_url: str, invoice_prefix: str) -> None:
@@ -70,6 +91,16 @@ class PaymentActivities:
         then record it as pending with what the payer needs (one write)."""
         p = command.payment
         provider = self._providers.get(p.provider)
+        customer_id: str | None = None
+        off_session_method: str | None = None
+        save_card = False
+        if isinstance(provider, SavesCards) and p.method is PaymentMethod.card:
+            if p.saved_card is not None:
+                customer_id = p.saved_card.customer_id
+                off_session_method = p.saved_card.payment_method_id
+            elif p.save_card:
+                customer_id = await self._customer(provider, p.user_id, p.provider)
+                save_card = True
         try:
             created = await provider.create(ChargeRequest(
                 payment_id=p.payment_id, idempotency_key=idempotency_key(p.payment_id),
@@ -77,6 +108,8 @@ class PaymentActivities:
                 description=p.description,
                 return_url=f"{self._base}/payments/{p.payment_id}/return",
                 notify_url=f"{self._base}/api/v1/webhooks/{p.provider.value}",
+                customer_id=customer_id, save_card=save_card,
+                off_session_payment_method=off_session_method,
             ))
         except ProviderError as err:
             async with self._sessions() as session, session.begin():
@@ -92,7 +125,54 @@ class PaymentActivities:
             row.client_secret = created.client_secret
             await session.flush()
             return CreatedAtProvider(view=payment_view(row),
-                                     provider_reference=created.provider_reference)
+                                     provider_reference=created.provider_reference,
+                                     status=created.status)
+
+    async def _customer(self, provider: SavesCards, user_id: str,
+                        provider_name: ProviderName) -> str:
+        """The user's customer at the provider, created once (the key comes from the user id,
+        so two payments racing create one customer at the provider)."""
+        async with self._sessions() as session:
+            found = await session.scalar(select(PaymentCustomer.customer_id).where(
+                PaymentCustomer.user_id == user_id,
+                PaymentCustomer.provider == provider_name.value))
+            email = None if found else await session.scalar(
+                select(User.email).where(User.id == user_id))
+        if found:
+            return str(found)
+        customer_id = await provider.create_customer(user_id, email,
+                                                     customer_idempotency_key(user_id))
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(PaymentCustomer(user_id=user_id, provider=provider_name.value,
+                                            customer_id=customer_id))
+        except IntegrityError:
+            async with self._sessions() as session:
+                kept = await session.scalar(select(PaymentCustomer.customer_id).where(
+                    PaymentCustomer.user_id == user_id,
+                    PaymentCustomer.provider == provider_name.value))
+            return str(kept)
+        return customer_id
+
+    @activity.defn(name="save_card")
+    async def save_card(self, command: SaveCard) -> CardSaved:
+        """Keep the card of a succeeded payment for the subscription's renewals (nothing when
+        the provider kept none)."""
+        provider = self._providers.get(command.provider)
+        async with self._sessions() as session:
+            reference = await session.scalar(
+                select(Payment.provider_reference).where(Payment.id == command.payment_id))
+        if not isinstance(provider, SavesCards) or reference is None:
+            return CardSaved()
+        found = await provider.saved_card(reference)
+        if found is None:
+            return CardSaved()
+        customer_id, method_id = found
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(Subscription).where(
+                Subscription.id == command.subscription_id).values(
+                saved_payment_method_id=method_id))
+        return CardSaved(card=SavedCard(customer_id=customer_id, payment_method_id=method_id))
 
     async def _row(self, session: AsyncSession, command: CreateAtProvider) -> Payment:
         p = command.payment

@@ -17,6 +17,7 @@ from domain.payments import (
     PaymentTimings,
     PaymentView,
     ProviderName,
+    SavedCard,
 )
 
 
@@ -150,6 +151,8 @@ class SubscriptionInput(BaseModel):
     current_period_end: datetime | None = None
     auto_renew: bool = True
     next_plan: PlanTerms | None = None
+    # The card of the first payment (Stripe), charged off-session at each renewal.
+    saved_card: SavedCard | None = None
 
 
 class SubscriptionState(BaseModel):

@@ -127,6 +127,14 @@ class PaymentTimings(BaseModel):
     refund_deadline: timedelta = timedelta(days=3)
 
 
+class SavedCard(BaseModel):
+    """A card the payer let us keep at the provider (Stripe: their Customer and the
+    PaymentMethod of a payment made with `setup_future_usage`), charged off-session."""
+
+    customer_id: str
+    payment_method_id: str
+
+
 class PaymentInput(BaseModel):
     payment_id: str
     user_id: str
@@ -146,6 +154,12 @@ class PaymentInput(BaseModel):
     # (e.g. an opinion request refunded when the doctor misses the deadline).
     refundable_for: timedelta = timedelta(0)
     search_patient_id: str | None = None
+    # Card at Stripe: create the PaymentIntent for the payer's Customer, with
+    # `setup_future_usage=off_session`, so that the card can be charged again later.
+    save_card: bool = False
+    # Charge this saved card off-session (no payer present): the payment is final at once,
+    # or refused (declined, or the bank wants the payer to authenticate).
+    saved_card: SavedCard | None = None
 
 
 class PaymentResult(BaseModel):
@@ -194,6 +208,20 @@ class CreateAtProvider(BaseModel):
 class CreatedAtProvider(BaseModel):
     view: PaymentView
     provider_reference: str
+    # What the provider said at creation: final already for an off-session card charge.
+    status: PaymentStatus = PaymentStatus.pending
+
+
+class SaveCard(BaseModel):
+    """Activity input: keep the card of a succeeded payment for a subscription's renewals."""
+
+    subscription_id: str
+    payment_id: str
+    provider: ProviderName
+
+
+class CardSaved(BaseModel):
+    card: SavedCard | None = None
 
 
 class CheckAtProvider(BaseModel):

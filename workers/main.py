@@ -88,7 +88,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *care_links.all(),
         payments.create_payment, payments.check_payment_status, payments.record_payment_status,
         payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
-        payments.check_refund_status, payments.record_refund_failed,
+        payments.check_refund_status, payments.record_refund_failed, payments.save_card,
         billing.record_subscription, billing.grant_period_allowance, billing.record_purchase,
         billing.credit_purchase,
     ]

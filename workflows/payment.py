@@ -57,6 +57,8 @@ PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
 # Runs that took a refund before refunds could be pending at the provider replay the old
 # path (refund, then refunded at once); later ones confirm the refund with the provider.
 ASYNC_REFUNDS_PATCH = "refund-polls-provider"
+# A saved card charged off-session is final when created: nothing to wait for.
+FINAL_AT_CREATION_PATCH = "payment-final-at-creation"
 
 
 @workflow.defn
@@ -91,7 +93,10 @@ class PaymentWorkflow:
             await workflow.get_external_workflow_handle(payment.notify_workflow_id).signal(
                 "payment_created", PaymentCreated(payment=created.view))
 
-        outcome = await self._wait_for_outcome(payment)
+        if created.status in FINAL_STATUSES and workflow.patched(FINAL_AT_CREATION_PATCH):
+            outcome = created.status
+        else:
+            outcome = await self._wait_for_outcome(payment)
         await self._record(payment.payment_id, outcome)
         result = PaymentResult(payment_id=payment.payment_id, status=outcome)
         if outcome is PaymentStatus.succeeded:

@@ -1,10 +1,12 @@
 """SubscriptionWorkflow (`subscription-<id>`): one run per period, for as long as it lasts.
 
-First period: pay (a child PaymentWorkflow), then activate until the period end. Every
-period: remind before the end, then renew: charge again and send the payment link by email
-and SMS; the subscriber keeps the plan for a grace period (`past_due`); unpaid at its end,
-the subscription expires. A cancel stops the renewal at the period end; a plan change takes
-effect at the next period. A renewed period continues as new, so the history stays short.
+First period: pay (a child PaymentWorkflow), then activate until the period end; a card paid
+at Stripe is kept for the renewals. Every period: remind before the end, then renew: charge
+the saved card off-session (no payer needed), or, without one or when the card is refused,
+send the payment link by email and SMS; the subscriber keeps the plan for a grace period
+(`past_due`); unpaid at its end, the subscription expires. A cancel stops the renewal at
+the period end; a plan change takes effect at the next period. A renewed period continues
+as new, so the history stays short.
 """
 
 from __future__ import annotations
@@ -38,19 +40,27 @@ from domain.errors import BusinessError
 from domain.ids import payment_workflow_id
 from domain.messages import Channel, MessageSent, SendMessage
 from domain.payments import (
+    CardSaved,
     InvoiceLine,
     PaymentCreated,
     PaymentInput,
+    PaymentMethod,
     PaymentResult,
     PaymentSettled,
     PaymentStatus,
     PaymentTimings,
     PaymentView,
+    ProviderName,
+    SaveCard,
+    SavedCard,
 )
 from workflows.common import ACTIVITY_TIMEOUT, ESAME_PATIENT_ID, ESAME_STATUS
 from workflows.payment import PaymentWorkflow
 
 CHECKOUT_WAIT = timedelta(seconds=20)
+# Runs started before cards were saved replay without it: their first payment kept no card,
+# and their renewals send the payment link.
+SAVED_CARD_PATCH = "renewal-charges-saved-card"
 
 
 @workflow.defn
@@ -82,9 +92,12 @@ class SubscriptionWorkflow:
             return await self._finish(SubscriptionStatus.expired)
 
         plan = sub.next_plan or sub.plan
-        self._status = SubscriptionStatus.past_due
-        await self._record()
-        renewal = await self._pay(plan, sub.timings.grace_period, renewal=True)
+        if sub.saved_card is not None and workflow.patched(SAVED_CARD_PATCH):
+            renewal = await self._renew_with_saved_card(plan, sub.saved_card)
+        else:
+            self._status = SubscriptionStatus.past_due
+            await self._record()
+            renewal = await self._pay(plan, sub.timings.grace_period, renewal=True)
         if renewal.status is not PaymentStatus.succeeded:
             await self._notify("subscription_expired", "expired")
             return await self._finish(SubscriptionStatus.expired)
@@ -102,9 +115,15 @@ class SubscriptionWorkflow:
 
     async def _start_first_period(self, sub: SubscriptionInput) -> bool:
         await self._record()
-        paid = await self._pay(sub.plan, sub.timings.payment.deadline, renewal=False)
+        save_card = (sub.payer.method is PaymentMethod.card
+                     and sub.payer.provider is ProviderName.stripe
+                     and workflow.patched(SAVED_CARD_PATCH))
+        paid = await self._pay(sub.plan, sub.timings.payment.deadline, renewal=False,
+                               save_card=save_card)
         if paid.status is not PaymentStatus.succeeded:
             return False
+        if save_card:
+            await self._keep_card(paid.payment_id)
         start = workflow.now()
         sub.current_period_start = start
         sub.current_period_end = start + timedelta(days=sub.plan.period_days)
@@ -114,7 +133,33 @@ class SubscriptionWorkflow:
         await self._notify("subscription_activated", "activated")
         return True
 
-    async def _pay(self, plan: PlanTerms, deadline: timedelta, *, renewal: bool) -> PaymentResult:
+    async def _renew_with_saved_card(self, plan: PlanTerms, card: SavedCard) -> PaymentResult:
+        """Charge the saved card without the payer; refused (declined, or the bank wants
+        the payer to authenticate), the payment link goes out within the same grace."""
+        sub = self._current
+        grace_ends = workflow.now() + sub.timings.grace_period
+        charged = await self._pay(plan, sub.timings.payment.deadline, renewal=True,
+                                  saved_card=card)
+        if charged.status is PaymentStatus.succeeded:
+            await self._notify("subscription_renewed", f"renewed-{sub.period}", {
+                "plan": plan.name, "amount": _format(plan.price.amount, plan.price.currency),
+                "period_end": (self._period_end
+                               + timedelta(days=plan.period_days)).isoformat(),
+                "invoice_number": charged.invoice_number or "",
+            })
+            return charged
+        self._status = SubscriptionStatus.past_due
+        await self._record()
+        paid = await self._pay(plan, max(grace_ends - workflow.now(), timedelta(0)),
+                               renewal=True, save_card=True, link="renewal_card_declined")
+        if paid.status is PaymentStatus.succeeded:
+            # The card paid by the link replaces the refused one for the next renewals.
+            await self._keep_card(paid.payment_id)
+        return paid
+
+    async def _pay(self, plan: PlanTerms, deadline: timedelta, *, renewal: bool,
+                   save_card: bool = False, saved_card: SavedCard | None = None,
+                   link: str = "renewal_payment_link") -> PaymentResult:
         sub = self._current
         payer = sub.payer
         payment_id = workflow.uuid4().hex
@@ -131,7 +176,7 @@ class SubscriptionWorkflow:
                                        poll_initial=sub.timings.payment.poll_initial,
                                        poll_max=sub.timings.payment.poll_max),
                 notify_workflow_id=workflow.info().workflow_id, purpose="subscription",
-                search_patient_id=payer.user_id,
+                search_patient_id=payer.user_id, save_card=save_card, saved_card=saved_card,
             ),
             id=payment_workflow_id(payment_id),
             static_summary=f"Payment for subscription {sub.subscription_id}",
@@ -139,11 +184,14 @@ class SubscriptionWorkflow:
                 [SearchAttributePair(ESAME_PATIENT_ID, payer.user_id)]),
         )
         outcome = asyncio.create_task(self._outcome(handle, payment_id))
-        if renewal:
+        send_link = renewal and saved_card is None
+        if send_link:
             await workflow.wait_condition(lambda: payment_id in self._created or outcome.done())
-        if renewal and payment_id in self._created:
+        if send_link and payment_id in self._created:
             view = self._created[payment_id]
-            await self._notify("renewal_payment_link", f"renewal-{sub.period}",
+            key = f"renewal-{sub.period}" if link == "renewal_payment_link" else (
+                f"renewal-{sub.period}-card-declined")
+            await self._notify(link, key,
                                {"checkout_url": view.checkout_url or "",
                                 "instructions": view.instructions or "",
                                 "amount": _format(view.amount.amount, view.amount.currency),
@@ -205,6 +253,17 @@ class SubscriptionWorkflow:
         )
         workflow.upsert_search_attributes(
             [ESAME_STATUS.value_set(f"subscription_{self._status.value}")])
+
+    async def _keep_card(self, payment_id: str) -> None:
+        sub = self._current
+        saved = await workflow.execute_activity(
+            "save_card",
+            SaveCard(subscription_id=sub.subscription_id, payment_id=payment_id,
+                     provider=sub.payer.provider),
+            result_type=CardSaved, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        if saved.card is not None:
+            sub.saved_card = saved.card
 
     async def _grant_allowance(self) -> None:
         sub = self._current

@@ -135,8 +135,24 @@ class Subscription(Base):
     operator: Mapped[str | None] = mapped_column(String(8))
     payer_phone: Mapped[str | None] = mapped_column(String(32))
     billing_address_id: Mapped[str | None] = mapped_column(String(32))
+    # The card of the first payment, kept at the provider (Stripe PaymentMethod id) and
+    # charged off-session at each renewal; the customer is in `payment_customers`.
+    saved_payment_method_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
+
+
+class PaymentCustomer(Base):
+    """A user's customer object at a provider (Stripe Customer): created once per user."""
+
+    __tablename__ = "payment_customers"
+    __table_args__ = (UniqueConstraint("user_id", "provider"),)
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    provider: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class PeriodAllowance(Base):

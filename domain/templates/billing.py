@@ -1,5 +1,5 @@
-"""Billing messages: subscription activated, renewal reminder and payment link, end, expiry,
-and the note when an SMS went by email for want of SMS balance."""
+"""Billing messages: subscription activated, renewal reminder, renewal charged to the saved
+card, renewal payment link (also after the saved card was refused), end, expiry, and the note when an SMS went by email for want of SMS balance."""
 
 from domain.templates import Templates
 
@@ -25,6 +25,24 @@ BILLING_TEMPLATES: Templates = {
         "fr": ("Renouvelez votre formule E-same {plan}",
                "Votre abonnement {plan} est à renouveler : {amount}. Payez ici : "
                "{checkout_url} {instructions}"),
+    },
+    "subscription_renewed": {
+        "en": ("Your E-same {plan} plan is renewed",
+               "Your {plan} subscription is renewed until {period_end}: {amount} was charged "
+               "to your saved card (invoice {invoice_number}). Thank you!"),
+        "fr": ("Votre formule E-same {plan} est renouvelée",
+               "Votre abonnement {plan} est renouvelé jusqu'au {period_end} : {amount} ont "
+               "été prélevés sur votre carte enregistrée (facture {invoice_number}). Merci !"),
+    },
+    "renewal_card_declined": {
+        "en": ("Your card was refused: renew your E-same {plan} plan",
+               "We could not charge your saved card for your {plan} subscription: the card "
+               "was refused. Your plan still applies for a few days. To renew it ({amount}), "
+               "pay here: {checkout_url} {instructions}"),
+        "fr": ("Votre carte a été refusée : renouvelez votre formule E-same {plan}",
+               "Nous n'avons pas pu débiter votre carte enregistrée pour votre abonnement "
+               "{plan} : la carte a été refusée. Votre formule reste active quelques jours. "
+               "Pour la renouveler ({amount}), payez ici : {checkout_url} {instructions}"),
     },
     "subscription_ended": {
         "en": ("Your E-same {plan} plan has ended",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -23,6 +23,12 @@ class ChargeRequest(BaseModel):
     description: str
     return_url: str
     notify_url: str
+    # Stripe: the payer's Customer. With `save_card` the card used is kept for later
+    # (`setup_future_usage=off_session`); with `off_session_payment_method` that kept card
+    # is charged now, without the payer.
+    customer_id: str | None = None
+    save_card: bool = False
+    off_session_payment_method: str | None = None
 
 
 class ChargeCreated(BaseModel):
@@ -111,6 +117,20 @@ class PaymentProvider(Protocol):
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes,
                             query: Mapping[str, str],
                             lookup: ReferenceLookup | None = None) -> WebhookEvent: ...
+
+
+@runtime_checkable
+class SavesCards(Protocol):
+    """A provider that keeps a payer's card for off-session charges (Stripe)."""
+
+    async def create_customer(self, user_id: str, email: str | None,
+                              idempotency_key: str) -> str:
+        """The payer's customer at the provider; the same key again is the same customer."""
+        ...
+
+    async def saved_card(self, provider_reference: str) -> tuple[str, str] | None:
+        """(customer, payment method) of a succeeded payment made to save its card."""
+        ...
 
 
 def configured_providers(settings: PaymentSettings) -> set[ProviderName]:

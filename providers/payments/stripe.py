@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import stripe
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
 
 from core.settings import PaymentSettings
 from domain.payments import PaymentStatus, ProviderName, RefundStatus
@@ -68,26 +69,75 @@ class StripeProvider:
         self._webhook_secret = settings.stripe_webhook_secret
 
     async def create(self, request: ChargeRequest) -> ChargeCreated:
+        params: PaymentIntentCreateParams = {
+            "amount": request.amount.amount,
+            "currency": request.amount.currency.lower(),
+            # (localstripe, the test peer, knows no `description`: kept in metadata)
+            "metadata": {"payment_id": request.payment_id,
+                         "description": request.description[:500]},
+        }
+        if request.customer_id:
+            params["customer"] = request.customer_id
+        if request.save_card:
+            # Stripe attaches the card to the customer once the payment succeeds, ready for
+            # charges without the payer (and asks for authentication now, if the bank will).
+            params["setup_future_usage"] = "off_session"
+        off_session = request.off_session_payment_method is not None
+        if request.off_session_payment_method is not None:
+            params["payment_method"] = request.off_session_payment_method
+            params["off_session"] = True
+            params["confirm"] = True
         try:
             intent = await self._client.v1.payment_intents.create_async(
-                {
-                    "amount": request.amount.amount,
-                    "currency": request.amount.currency.lower(),
-                    # (localstripe, the test peer, knows no `description`: kept in metadata)
-                    "metadata": {"payment_id": request.payment_id,
-                                 "description": request.description[:500]},
-                },
-                {"idempotency_key": request.idempotency_key},
-            )
+                params, {"idempotency_key": request.idempotency_key})
+        except stripe.CardError as err:
+            # Off-session: declined, or `authentication_required` (the payer must be there).
+            raise ProviderError(f"Stripe refused the card: {err.code or ''} "
+                                f"{err.user_message or err}".strip()) from err
         # (an idempotency error: this key was used with other parameters, a bug of ours that
         # no retry fixes)
         except (stripe.InvalidRequestError, stripe.IdempotencyError) as err:
             raise ProviderError(f"Stripe refused the payment: {err.user_message or err}") from err
+        if off_session:
+            return await self._charged_off_session(intent)
         return ChargeCreated(
             provider_reference=intent.id, status=_status(intent),
             client_secret=intent.client_secret,
             instructions="Confirm the card payment with Stripe.js using client_secret.",
         )
+
+    async def _charged_off_session(self, intent: Any) -> ChargeCreated:
+        status = _status(intent)
+        if intent.status == "requires_action":
+            # The bank wants the payer to authenticate, and nobody is there to: Stripe
+            # answers this with an `authentication_required` error, localstripe with the
+            # status. Nobody can complete it: cancel it, the payer pays by link instead.
+            with contextlib.suppress(stripe.InvalidRequestError):
+                await self._client.v1.payment_intents.cancel_async(intent.id)
+            raise ProviderError("Stripe refused the card: authentication_required")
+        if status is PaymentStatus.failed:
+            error = getattr(intent, "last_payment_error", None)
+            code = getattr(error, "code", None) if error else None
+            raise ProviderError(f"Stripe refused the card: {code or 'declined'}")
+        return ChargeCreated(provider_reference=intent.id, status=status)
+
+    async def create_customer(self, user_id: str, email: str | None,
+                              idempotency_key: str) -> str:
+        params: CustomerCreateParams = {"metadata": {"user_id": user_id}}
+        if email:
+            params["email"] = email
+        customer = await self._client.v1.customers.create_async(
+            params, {"idempotency_key": idempotency_key})
+        return str(customer.id)
+
+    async def saved_card(self, provider_reference: str) -> tuple[str, str] | None:
+        intent = await self._client.v1.payment_intents.retrieve_async(provider_reference)
+        if intent.status != "succeeded" or not intent.customer or not intent.payment_method:
+            return None
+        customer = intent.customer if isinstance(intent.customer, str) else intent.customer.id
+        method = (intent.payment_method if isinstance(intent.payment_method, str)
+                  else intent.payment_method.id)
+        return str(customer), str(method)
 
     async def status(self, payment_id: str, provider_reference: str | None) -> ChargeStatus:
         if provider_reference is None:
