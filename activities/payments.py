@@ -221,7 +221,8 @@ class PaymentActivities:
             )
             if allowed and current != command.status:
                 row.status = command.status.value
-                row.failure_reason = command.reason
+                # (keep why the provider refused it at creation, when that is the reason)
+                row.failure_reason = command.reason or row.failure_reason
                 if command.status in FINAL_STATUSES and row.settled_at is None:
                     row.settled_at = utcnow()
                 if command.status is PaymentStatus.refunded:

@@ -11,6 +11,11 @@ What Stripe documents for API v1, and this proxy does:
 - a request whose parameters fail validation saves nothing (here: a 400 naming a `param`);
 - GET and DELETE ignore the header; a request without one is forwarded as it is.
 
+And what localstripe does not know of saving a card during a payment: `setup_future_usage`
+on a PaymentIntent is taken off before forwarding (localstripe refuses the parameter), put
+back in the answer, and once such a PaymentIntent with a customer is confirmed and
+succeeds, its PaymentMethod is attached to the customer, as Stripe does.
+
 Everything is forwarded to localstripe; `seen` records what came in (and the key it carried),
 and `hold_next` keeps the answer of the next matching request until released, to stand for a
 client that dies after the request reached Stripe.
@@ -21,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from werkzeug import Request, Response
@@ -69,6 +74,8 @@ class StripeIdempotencyProxy:
         self._saved: dict[tuple[str, str], _Saved] = {}
         self._holds: list[Hold] = []
         self.seen: list[Seen] = []
+        # PaymentIntent id -> its `setup_future_usage`
+        self.future_usage: dict[str, str] = {}
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -159,15 +166,44 @@ class StripeIdempotencyProxy:
         return response
 
     def _forward(self, request: Request, body: bytes) -> Response:
+        future = None
+        if request.method == "POST" and request.path == "/v1/payment_intents":
+            pairs = parse_qsl(body.decode(), keep_blank_values=True)
+            future = dict(pairs).get("setup_future_usage")
+            if future is not None:
+                body = urlencode([(k, v) for k, v in pairs
+                                  if k != "setup_future_usage"]).encode()
         headers = {k: v for k, v in request.headers.items()
                    if k.lower() not in ("host", "content-length")}
         query = request.query_string.decode()
         upstream = self._http.request(
             request.method, self._upstream + request.path + (f"?{query}" if query else ""),
             headers=headers, content=body)
-        return Response(upstream.content, status=upstream.status_code,
+        content = upstream.content
+        if request.path.startswith("/v1/payment_intents") and upstream.status_code == 200:
+            content = self._future_usage(request, headers, upstream.json(), future)
+        return Response(content, status=upstream.status_code,
                         headers=[(k, v) for k, v in upstream.headers.items()
                                  if k.lower() not in _DROPPED])
+
+    def _future_usage(self, request: Request, headers: dict[str, str],
+                      intent: dict[str, object], future: str | None) -> bytes:
+        if intent.get("object") != "payment_intent":
+            return json.dumps(intent).encode()
+        intent_id = str(intent["id"])
+        with self._lock:
+            if future is not None:
+                self.future_usage[intent_id] = future
+            future = self.future_usage.get(intent_id)
+        intent["setup_future_usage"] = future
+        if (future and request.method == "POST" and request.path.endswith("/confirm")
+                and intent.get("status") == "succeeded" and intent.get("customer")):
+            attached = self._http.post(
+                f"{self._upstream}/v1/payment_methods/{intent['payment_method']}/attach",
+                headers={"Authorization": headers.get("Authorization", "")},
+                data={"customer": str(intent["customer"])})
+            attached.raise_for_status()
+        return json.dumps(intent).encode()
 
     def _note(self, request: Request, key: str | None, replayed: bool, status: int) -> None:
         with self._lock:
