@@ -2,7 +2,8 @@
 [name ...]` (all of them, or only those named: a recorder's name or a history's).
 
 Runs each payment workflow to completion on the time-skipping server, with the real
-activities on a throwaway SQLite database (and a local MTN MoMo peer), and writes its history
+activities on a throwaway SQLite database (and a local MTN MoMo peer; localstripe behind the
+idempotency proxy for the card renewal charged off-session), and writes its history
 as JSON under tests/payments/histories/. Record a new history for a new path; record the
 existing ones again (and commit the files) only when a workflow change is meant to be
 incompatible with running workflows: they stand for runs already under way.
@@ -18,7 +19,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import stripe
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -27,7 +30,7 @@ from core.settings import Settings, TemporalSettings
 from core.temporal_client import ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
-from db.models import BillingAddress
+from db.models import BillingAddress, Payment, Subscription
 from db.queries.sandbox import DbSandboxLedger
 from domain.accounts import Role
 from domain.billing import (
@@ -63,6 +66,8 @@ from tests.payments.mtn_peer import (
     SUBSCRIPTION_KEY,
     MtnPeer,
 )
+from tests.payments.stripe_idempotency import StripeIdempotencyProxy
+from tests.payments.support import localstripe_process
 from tests.support.users import TestUser, make_user
 from workers.main import WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
@@ -231,6 +236,78 @@ async def _subscription(r: Recording) -> None:
     await _save(client.get_workflow_handle(handle.id), "subscription_second_period_canceled")
 
 
+async def _subscription_off_session(r: Recording) -> None:
+    """A first card payment at Stripe saves the card; the renewal charges it off-session
+    (no link). Writes the subscription's first run and the renewal payment's history."""
+    with localstripe_process() as localstripe:
+        proxy = StripeIdempotencyProxy(localstripe).start()
+        try:
+            await _record_off_session(r, proxy)
+        finally:
+            proxy.stop()
+
+
+async def _record_off_session(r: Recording, proxy: StripeIdempotencyProxy) -> None:
+    settings = r.settings.model_copy(update={
+        "temporal": r.settings.temporal.model_copy(update={"task_queue": "histories-card"}),
+        "payments": r.settings.payments.model_copy(update={
+            "stripe_api_key": "sk_test_esame", "stripe_api_base": proxy.url})})
+    plan = PlanTerms(plan_id="plan-essentiel", code="essentiel", name="Essentiel",
+                     price=Money(amount=2000, currency="XAF"), period_days=30,
+                     sms_per_period=10)
+    sub = SubscriptionInput(
+        subscription_id=new_id(), plan=plan,
+        timings=SubscriptionTimings(renewal_reminder_before=3 * DAY, grace_period=7 * DAY,
+                                    payment=TIMINGS),
+        payer=Payer(user_id=r.user.id, email=r.user.email, method=PaymentMethod.card,
+                    provider=ProviderName.stripe, billing_address_id=r.address_id))
+    async with build_worker(r.client, WorkerDeps.from_settings(settings, r.sessions)):
+        handle = await r.client.start_workflow(
+            SubscriptionWorkflow.run, sub, task_queue="histories-card",
+            id=f"subscription-{sub.subscription_id}")
+        first_run = handle.first_execution_run_id or handle.result_run_id
+        checkout = await handle.execute_update("checkout", result_type=dict)
+        payment = checkout["payment"]
+        # What Stripe.js does in the payer's browser.
+        client = stripe.StripeClient("sk_test_esame", base_addresses={"api": proxy.url},
+                                     http_client=stripe.HTTPXClient())
+        intent_id = payment["client_secret"].split("_secret_")[0]
+        card = await client.v1.payment_methods.create_async({
+            "type": "card", "card": {"number": "4242424242424242", "exp_month": 12,
+                                     "exp_year": 2030, "cvc": "123"}})
+        await client.v1.payment_intents.update_async(intent_id, {"payment_method": card.id})
+        await client.v1.payment_intents.confirm_async(intent_id)
+        await r.client.get_workflow_handle(payment_workflow_id(payment["id"])).signal(
+            "provider_event", ProviderEventSignal(
+                provider=ProviderName.stripe, event_id=f"evt-{payment['id']}",
+                status=PaymentStatus.succeeded))
+
+        async def subscription(period: int) -> None:
+            for _ in range(400):
+                async with r.sessions() as session:
+                    row = await session.get(Subscription, sub.subscription_id)
+                if row and row.status == "active" and row.period == period and (
+                        row.saved_payment_method_id):
+                    return
+                await asyncio.sleep(0.05)
+            raise RuntimeError(f"subscription not active in period {period}")
+
+        await subscription(1)
+        await r.env.sleep(30 * DAY + timedelta(hours=1))
+        await subscription(2)
+        async with r.sessions() as session:
+            renewal = await session.scalar(select(Payment.id).where(
+                Payment.user_id == r.user.id, Payment.provider == "stripe",
+                Payment.id != payment["id"], Payment.status == "succeeded"))
+        assert renewal is not None
+        renewal_handle = r.client.get_workflow_handle(payment_workflow_id(renewal))
+        await renewal_handle.result()
+        await _save(renewal_handle, "payment_charged_off_session")
+        await _save(r.client.get_workflow_handle(handle.id, run_id=first_run),
+                    "subscription_card_saved_renewed_off_session")
+        await handle.terminate("history recorded")
+
+
 async def _purchase_paid(r: Recording) -> None:
     lines, total = purchase_lines(1, 50, Money(amount=2500, currency="XAF"), 2,
                                   Money(amount=500, currency="XAF"))
@@ -258,6 +335,8 @@ RECORDERS: dict[str, tuple[Callable[[Recording], Awaitable[None]], tuple[str, ..
     "subscription": (_subscription, ("subscription_paid_reminded_renewed",
                                      "subscription_second_period_canceled")),
     "purchase_paid": (_purchase_paid, ("purchase_paid",)),
+    "subscription_off_session": (_subscription_off_session, (
+        "subscription_card_saved_renewed_off_session", "payment_charged_off_session")),
 }
 
 

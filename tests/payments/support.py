@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -85,6 +87,27 @@ async def payment_row(sessions: SessionMaker, payment_id: str) -> Payment | None
 async def charges_and_invoices(sessions: SessionMaker, payment_id: str) -> tuple[int, int]:
     return (await count(sessions, SandboxCharge, SandboxCharge.payment_id == payment_id),
             await count(sessions, Invoice, Invoice.payment_id == payment_id))
+
+
+@contextmanager
+def localstripe_process() -> Iterator[str]:
+    """localstripe (a local Stripe API peer) in its own process; its URL."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port),
+                                "--from-scratch"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{url}/v1/customers", auth=("sk_test_x", ""), timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def free_port() -> int:

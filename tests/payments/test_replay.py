@@ -12,9 +12,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.payment import ASYNC_REFUNDS_PATCH, PaymentWorkflow
+from workflows.payment import ASYNC_REFUNDS_PATCH, FINAL_AT_CREATION_PATCH, PaymentWorkflow
 from workflows.purchase import PurchaseWorkflow
-from workflows.subscription import SubscriptionWorkflow
+from workflows.subscription import SAVED_CARD_PATCH, SubscriptionWorkflow
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
 
@@ -36,6 +36,35 @@ def test_the_pending_refund_path_has_a_history() -> None:
     polls = [e for e in events if e.get("activityTaskScheduledEventAttributes", {}).get(
         "activityType", {}).get("name") == "check_refund_status"]
     assert len(polls) == 2
+
+
+def _patches(events: list[dict]) -> list[str]:
+    return [json.loads(base64.b64decode(
+        e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"][0]["data"]))
+        ["id"] for e in events if "markerRecordedEventAttributes" in e]
+
+
+def _activities(events: list[dict]) -> list[tuple[str, dict]]:
+    return [(a["activityType"]["name"], json.loads(base64.b64decode(
+        a["input"]["payloads"][0]["data"])))
+        for e in events if (a := e.get("activityTaskScheduledEventAttributes"))]
+
+
+def test_the_off_session_renewal_has_a_history() -> None:
+    """A card saved at the first payment, charged off-session at the renewal (behind the
+    patches): no payment link was sent, the renewal payment never waited for the payer."""
+    folder = HISTORIES[0].parent
+    sub = json.loads((folder / "subscription_card_saved_renewed_off_session.json")
+                     .read_text())["events"]
+    assert _patches(sub) == [SAVED_CARD_PATCH]
+    done = _activities(sub)
+    assert [name for name, _ in done].count("save_card") == 1
+    assert [data["template"] for name, data in done if name == "send_message"] == [
+        "subscription_activated", "renewal_reminder", "subscription_renewed"]
+    payment = json.loads((folder / "payment_charged_off_session.json").read_text())["events"]
+    assert _patches(payment) == [FINAL_AT_CREATION_PATCH]
+    assert [name for name, _ in _activities(payment)] == [
+        "create_payment", "record_payment_status", "issue_invoice"]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
