@@ -3,7 +3,8 @@
 Create the payment at the provider (idempotency key from the payment id), then wait for the
 provider's webhook while polling its status with backoff, because some providers (MTN MoMo)
 never retry a lost callback. The first final status wins: succeeded, failed, or expired at
-the deadline. A success is invoiced. A parent may ask for a refund while the run is open:
+the deadline (a saved card charged off-session is final at creation: no wait). A success is
+invoiced. A parent may ask for a refund while the run is open:
 the provider is asked to pay it back, and a refund still pending there (Mobile Money pays
 later) is polled with the same backoff until the provider pays it (refunded) or refuses it
 (the payment stays succeeded and the parent's update fails with the provider's reason).
