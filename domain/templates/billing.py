@@ -1,5 +1,6 @@
 """Billing messages: subscription activated, renewal reminder, renewal charged to the saved
-card, renewal payment link (also after the saved card was refused), end, expiry, and the note when an SMS went by email for want of SMS balance."""
+card, renewal payment link (also after the saved card was refused), end, expiry, and the
+note when an SMS went by email for want of SMS balance."""
 
 from domain.templates import Templates
 
