@@ -28,7 +28,8 @@ PaymentProvidersDep = Annotated[PaymentProviders, Depends(get_payment_providers)
 def payment_timings(settings: Settings) -> PaymentTimings:
     d = settings.durations
     return PaymentTimings(deadline=d.payment_deadline, poll_initial=d.payment_poll_initial,
-                          poll_max=d.payment_poll_max, refund_deadline=d.refund_deadline)
+                          poll_max=d.payment_poll_max, refund_deadline=d.refund_deadline,
+                          checkout_wait=d.payment_checkout_wait)
 
 
 def subscription_timings(settings: Settings) -> SubscriptionTimings:

@@ -60,6 +60,8 @@ class Durations(BaseModel):
     payment_poll_max: timedelta = timedelta(minutes=5)
     # A Mobile Money refund is polled (same backoff) this long, then left to staff.
     refund_deadline: timedelta = timedelta(days=3)
+    # How long a checkout request waits for the provider to create the payment (then 409).
+    payment_checkout_wait: timedelta = timedelta(seconds=20)
     renewal_reminder_before: timedelta = timedelta(days=3)
     grace_period: timedelta = timedelta(days=7)
 

@@ -125,6 +125,8 @@ class PaymentTimings(BaseModel):
     poll_max: timedelta
     # How long a pending refund is polled (with the same backoff) before it is left to staff.
     refund_deadline: timedelta = timedelta(days=3)
+    # How long the API's checkout request waits for the provider to create the payment.
+    checkout_wait: timedelta = timedelta(seconds=20)
 
 
 class SavedCard(BaseModel):

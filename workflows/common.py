@@ -46,6 +46,18 @@ async def within(condition: Callable[[], bool], limit: timedelta, summary: str) 
     return True
 
 
+async def answer_checkout_within(ready: Callable[[], bool], limit: timedelta) -> None:
+    """In a checkout Update: wait until the payment exists at the provider. The API is
+    waiting on this answer: past `limit` the provider is not answering (the payment keeps
+    trying in the background and the payer can look it up later)."""
+    try:
+        await workflow.wait_condition(ready, timeout=limit)
+    except TimeoutError:
+        raise ApplicationError(
+            "The payment provider is not answering; try again in a moment.",
+            type=BusinessError.conflict.value, non_retryable=True) from None
+
+
 def set_status(status: str) -> None:
     workflow.upsert_search_attributes([ESAME_STATUS.value_set(status)])
 

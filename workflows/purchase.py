@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
-
 from temporalio import workflow
 from temporalio.common import (
     SearchAttributePair,
@@ -33,16 +30,22 @@ from domain.payments import (
     PaymentStatus,
     PaymentView,
 )
-from workflows.common import ACTIVITY_TIMEOUT, ESAME_PATIENT_ID, ESAME_STATUS
+from workflows.common import (
+    ACTIVITY_TIMEOUT,
+    ESAME_PATIENT_ID,
+    ESAME_STATUS,
+    answer_checkout_within,
+)
 from workflows.payment import PaymentWorkflow
-
-CHECKOUT_WAIT = timedelta(seconds=20)
 
 
 @workflow.defn
 class PurchaseWorkflow:
-    def __init__(self) -> None:
-        self._input: PurchaseInput | None = None
+    # The input is known before the run starts: the checkout Update of an update-with-start
+    # runs first and needs its timings.
+    @workflow.init
+    def __init__(self, purchase: PurchaseInput) -> None:
+        self._input: PurchaseInput | None = purchase
         self._status = PurchaseStatus.pending_payment
         self._payment: PaymentView | None = None
         self._creation_failed = False
@@ -117,22 +120,14 @@ class PurchaseWorkflow:
 
     @workflow.update(name="checkout")
     async def checkout(self) -> PurchaseCreated:
-        await self._wait_for_checkout(lambda: self._payment is not None or self._creation_failed)
+        await answer_checkout_within(
+            lambda: self._payment is not None or self._creation_failed,
+            self._current.timings.checkout_wait)
         if self._payment is None:
             raise ApplicationError("the payment provider refused this payment",
                                    type=BusinessError.payment_declined.value,
                                    non_retryable=True)
         return PurchaseCreated(purchase_id=self._current.purchase_id, payment=self._payment)
-
-    async def _wait_for_checkout(self, ready: Callable[[], bool]) -> None:
-        # The API is waiting on this answer: past a bound, the provider is not answering
-        # (the payment keeps trying in the background and the payer can look it up later).
-        try:
-            await workflow.wait_condition(ready, timeout=CHECKOUT_WAIT)
-        except TimeoutError:
-            raise ApplicationError(
-                "The payment provider is not answering; try again in a moment.",
-                type=BusinessError.conflict.value, non_retryable=True) from None
 
     @workflow.query(name="state")
     def state(self) -> PurchaseState:

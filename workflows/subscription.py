@@ -12,7 +12,6 @@ as new, so the history stays short.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -54,10 +53,14 @@ from domain.payments import (
     SaveCard,
     SavedCard,
 )
-from workflows.common import ACTIVITY_TIMEOUT, ESAME_PATIENT_ID, ESAME_STATUS
+from workflows.common import (
+    ACTIVITY_TIMEOUT,
+    ESAME_PATIENT_ID,
+    ESAME_STATUS,
+    answer_checkout_within,
+)
 from workflows.payment import PaymentWorkflow
 
-CHECKOUT_WAIT = timedelta(seconds=20)
 # Runs started before cards were saved replay without it: their first payment kept no card,
 # and their renewals send the payment link.
 SAVED_CARD_PATCH = "renewal-charges-saved-card"
@@ -65,8 +68,11 @@ SAVED_CARD_PATCH = "renewal-charges-saved-card"
 
 @workflow.defn
 class SubscriptionWorkflow:
-    def __init__(self) -> None:
-        self._sub: SubscriptionInput | None = None
+    # The input is known before the run starts: the checkout Update of an update-with-start
+    # runs first and needs its timings.
+    @workflow.init
+    def __init__(self, sub: SubscriptionInput) -> None:
+        self._sub: SubscriptionInput | None = sub
         self._status = SubscriptionStatus.pending_payment
         self._first_payment: PaymentView | None = None
         self._first_payment_failed = False
@@ -312,8 +318,9 @@ class SubscriptionWorkflow:
     @workflow.update(name="checkout")
     async def checkout(self) -> SubscriptionCreated:
         """The first payment as soon as it exists at the provider (for the API's answer)."""
-        await self._wait_for_checkout(lambda: self._first_payment is not None
-                                      or self._first_payment_failed)
+        await answer_checkout_within(
+            lambda: self._first_payment is not None or self._first_payment_failed,
+            self._current.timings.payment.checkout_wait)
         if self._first_payment is None:
             raise ApplicationError("the payment provider refused this payment",
                                    type=BusinessError.payment_declined.value,
@@ -351,16 +358,6 @@ class SubscriptionWorkflow:
         if self._status is not SubscriptionStatus.active:
             raise ApplicationError("only an active, renewing subscription can change plan",
                                    type=BusinessError.conflict.value, non_retryable=True)
-
-    async def _wait_for_checkout(self, ready: Callable[[], bool]) -> None:
-        # The API is waiting on this answer: past a bound, the provider is not answering
-        # (the payment keeps trying in the background and the payer can look it up later).
-        try:
-            await workflow.wait_condition(ready, timeout=CHECKOUT_WAIT)
-        except TimeoutError:
-            raise ApplicationError(
-                "The payment provider is not answering; try again in a moment.",
-                type=BusinessError.conflict.value, non_retryable=True) from None
 
     @workflow.query(name="state")
     def state(self) -> SubscriptionState:
