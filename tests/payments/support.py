@@ -7,8 +7,10 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -17,13 +19,26 @@ from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from api.app import create_app
+from api.payments import payment_timings
 from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import Invoice, Payment, SandboxCharge
 from domain.accounts import Role
-from domain.payments import RefundRequest, RefundResult
+from domain.ids import payment_workflow_id
+from domain.money import Money
+from domain.payments import (
+    InvoiceLine,
+    Operator,
+    PaymentInput,
+    PaymentMethod,
+    PaymentResult,
+    ProviderName,
+    RefundRequest,
+    RefundResult,
+)
 from providers.payments.sandbox import SIGNATURE_HEADER, sign, webhook_body
 from tests.support.users import TestUser, make_user
+from workflows.payment import PaymentWorkflow
 
 T = TypeVar("T")
 
@@ -149,3 +164,24 @@ async def ask_refund(handle: WorkflowHandle[Any, Any], reason: str = "doctor lat
             if "only a succeeded payment" not in str(getattr(err.cause, "message", "")):
                 raise
             await asyncio.sleep(0.1)
+
+
+async def start_refundable_mobile_money(
+    api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings, client: Client,
+    operator: Operator, phone: str,
+) -> tuple[WorkflowHandle[Any, PaymentResult], str, dict[str, str]]:
+    """A Mobile Money PaymentWorkflow that a parent may refund for a day, as an opinion
+    request would start it; the test then has the payer pay at the operator's peer."""
+    user, address = await paying_patient(sessions, settings, api)
+    price = Money(amount=2500, currency="XAF")
+    provider = ProviderName.mtn_momo if operator is Operator.mtn else ProviderName.orange_money
+    payment = PaymentInput(
+        payment_id=uuid.uuid4().hex, user_id=user.id, amount=price,
+        method=PaymentMethod.mobile_money, provider=provider, operator=operator, phone=phone,
+        billing_address_id=address, description="Opinion",
+        lines=[InvoiceLine(description="Opinion", unit_price=price, total=price)],
+        timings=payment_timings(settings), refundable_for=timedelta(days=1))
+    handle = await client.start_workflow(
+        PaymentWorkflow.run, payment, id=payment_workflow_id(payment.payment_id),
+        task_queue=settings.temporal.task_queue)
+    return handle, payment.payment_id, user.headers

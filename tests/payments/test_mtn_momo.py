@@ -4,7 +4,6 @@ pays them."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -15,19 +14,14 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.payments import payment_timings
 from core.settings import Settings
 from db.models import Invoice, Payment, ProviderEvent
 from domain.errors import BusinessError
-from domain.ids import payment_workflow_id
 from domain.money import Money
 from domain.payments import (
-    InvoiceLine,
     Operator,
-    PaymentInput,
     PaymentMethod,
     PaymentStatus,
-    ProviderName,
     RefundStatus,
 )
 from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
@@ -41,9 +35,15 @@ from tests.payments.mtn_peer import (
     SUBSCRIPTION_KEY,
     MtnPeer,
 )
-from tests.payments.support import ask_refund, count, eventually, paying_patient, payment_fields
+from tests.payments.support import (
+    ask_refund,
+    count,
+    eventually,
+    paying_patient,
+    payment_fields,
+    start_refundable_mobile_money,
+)
 from workers.main import WorkerDeps, build_worker
-from workflows.payment import PaymentWorkflow
 
 pytestmark = pytest.mark.db
 
@@ -163,23 +163,13 @@ async def test_a_payer_mtn_does_not_know_is_declined_at_once(mtn_api, mtn, mtn_s
 async def _paid_refundable(api: httpx.AsyncClient, mtn: MtnPeer, settings: Settings,
                            sessions, client: Client) -> tuple[WorkflowHandle, str, dict]:
     """A payment that a parent may refund for a day, paid on the payer's phone."""
-    user, address = await paying_patient(sessions, settings, api)
-    price = Money(amount=2500, currency="XAF")
-    payment = PaymentInput(
-        payment_id=uuid.uuid4().hex, user_id=user.id, amount=price,
-        method=PaymentMethod.mobile_money, provider=ProviderName.mtn_momo,
-        operator=Operator.mtn, phone="+237670001122", billing_address_id=address,
-        description="Opinion", lines=[InvoiceLine(description="Opinion", unit_price=price,
-                                                  total=price)],
-        timings=payment_timings(settings), refundable_for=timedelta(days=1))
-    handle = await client.start_workflow(
-        PaymentWorkflow.run, payment, id=payment_workflow_id(payment.payment_id),
-        task_queue=settings.temporal.task_queue)
-    reference = reference_id(payment.payment_id)
+    handle, payment_id, headers = await start_refundable_mobile_money(
+        api, sessions, settings, client, Operator.mtn, "+237670001122")
+    reference = reference_id(payment_id)
     await eventually(lambda: _asked(mtn, reference))
     mtn.payer_answers(reference, "SUCCESSFUL")  # no callback: the poll finds it
-    await eventually(lambda: count(sessions, Invoice, Invoice.payment_id == payment.payment_id))
-    return handle, payment.payment_id, user.headers
+    await eventually(lambda: count(sessions, Invoice, Invoice.payment_id == payment_id))
+    return handle, payment_id, headers
 
 
 async def _asked(mtn: MtnPeer, reference: str) -> bool:

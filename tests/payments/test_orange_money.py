@@ -5,7 +5,6 @@ pays twice."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -16,19 +15,14 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.payments import payment_timings
 from core.settings import Settings
 from db.models import Invoice, Payment
 from domain.errors import BusinessError
-from domain.ids import payment_workflow_id
 from domain.money import Money
 from domain.payments import (
-    InvoiceLine,
     Operator,
-    PaymentInput,
     PaymentMethod,
     PaymentStatus,
-    ProviderName,
     RefundStatus,
 )
 from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
@@ -45,9 +39,15 @@ from tests.payments.orange_peer import (
     MERCHANT_KEY,
     OrangePeer,
 )
-from tests.payments.support import ask_refund, count, eventually, paying_patient, payment_fields
+from tests.payments.support import (
+    ask_refund,
+    count,
+    eventually,
+    paying_patient,
+    payment_fields,
+    start_refundable_mobile_money,
+)
 from workers.main import WorkerDeps, build_worker
-from workflows.payment import PaymentWorkflow
 
 pytestmark = pytest.mark.db
 
@@ -135,22 +135,12 @@ async def test_without_notification_the_status_is_polled(orange_api, orange, ora
 async def _paid_refundable(api: httpx.AsyncClient, orange: OrangePeer, settings: Settings,
                            sessions, client: Client) -> tuple[WorkflowHandle, str, dict]:
     """A web payment that a parent may refund for a day, paid on Orange's page."""
-    user, address = await paying_patient(sessions, settings, api)
-    price = Money(amount=2500, currency="XAF")
-    payment = PaymentInput(
-        payment_id=uuid.uuid4().hex, user_id=user.id, amount=price,
-        method=PaymentMethod.mobile_money, provider=ProviderName.orange_money,
-        operator=Operator.orange, phone="+237690001122", billing_address_id=address,
-        description="Opinion", lines=[InvoiceLine(description="Opinion", unit_price=price,
-                                                  total=price)],
-        timings=payment_timings(settings), refundable_for=timedelta(days=1))
-    handle = await client.start_workflow(
-        PaymentWorkflow.run, payment, id=payment_workflow_id(payment.payment_id),
-        task_queue=settings.temporal.task_queue)
-    await eventually(lambda: _created(orange, payment.payment_id))
-    orange.payer_pays(payment.payment_id)  # no notification: the poll finds it
-    await eventually(lambda: count(sessions, Invoice, Invoice.payment_id == payment.payment_id))
-    return handle, payment.payment_id, user.headers
+    handle, payment_id, headers = await start_refundable_mobile_money(
+        api, sessions, settings, client, Operator.orange, "+237690001122")
+    await eventually(lambda: _created(orange, payment_id))
+    orange.payer_pays(payment_id)  # no notification: the poll finds it
+    await eventually(lambda: count(sessions, Invoice, Invoice.payment_id == payment_id))
+    return handle, payment_id, headers
 
 
 async def _created(orange: OrangePeer, payment_id: str) -> bool:
