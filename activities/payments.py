@@ -19,6 +19,7 @@ from db.models import (
     Subscription,
     User,
 )
+from db.queries.payments import payment_view
 from domain.billing import InvoiceStatus, invoice_number
 from domain.errors import BusinessError
 from domain.money import Money
@@ -36,7 +37,6 @@ from domain.payments import (
     PaymentMethod,
     PaymentRecorded,
     PaymentStatus,
-    PaymentView,
     ProviderName,
     ProviderStatus,
     RecordPaymentStatus,
@@ -56,17 +56,6 @@ from providers.payments import (
     RefundOrder,
     SavesCards,
 )
-
-
-def payment_view(row: Payment) -> PaymentView:
-    return PaymentView(
-        id=row.id, status=PaymentStatus(row.status), method=PaymentMethod(row.method),
-        provider=ProviderName(row.provider),
-        amount=Money(amount=row.amount, currency=row.currency),
-        checkout_url=row.checkout_url, instructions=row.instructions,
-        client_secret=row.client_secret, created_at=row.created_at, settled_at=row.settled_at,
-        refund_status=RefundStatus(row.refund_status) if row.refund_status else None,
-    )
 
 
 def idempotency_key(payment_id: str, action: str = "create") -> str:
@@ -132,10 +121,10 @@ class PaymentActivities:
                         provider_name: ProviderName) -> str:
         """The user's customer at the provider, created once (the key comes from the user id,
         so two payments racing create one customer at the provider)."""
+        known = select(PaymentCustomer.customer_id).where(
+            PaymentCustomer.user_id == user_id, PaymentCustomer.provider == provider_name.value)
         async with self._sessions() as session:
-            found = await session.scalar(select(PaymentCustomer.customer_id).where(
-                PaymentCustomer.user_id == user_id,
-                PaymentCustomer.provider == provider_name.value))
+            found = await session.scalar(known)
             email = None if found else await session.scalar(
                 select(User.email).where(User.id == user_id))
         if found:
@@ -147,11 +136,9 @@ class PaymentActivities:
                 session.add(PaymentCustomer(user_id=user_id, provider=provider_name.value,
                                             customer_id=customer_id))
         except IntegrityError:
+            # Kept a moment ago by a concurrent payment: the one stored wins.
             async with self._sessions() as session:
-                kept = await session.scalar(select(PaymentCustomer.customer_id).where(
-                    PaymentCustomer.user_id == user_id,
-                    PaymentCustomer.provider == provider_name.value))
-            return str(kept)
+                return str(await session.scalar(known))
         return customer_id
 
     @activity.defn(name="save_card")

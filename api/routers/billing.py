@@ -35,6 +35,7 @@ from db.models import Plan as PlanRow
 from db.models import Subscription as SubscriptionRow
 from db.models import User
 from db.queries.entitlements import current_subscription, load_entitlements, plan_entitlements
+from db.queries.payments import payment_view
 from domain.billing import (
     BillingAddress,
     BillingAddressIn,
@@ -62,11 +63,7 @@ from domain.money import Money
 from domain.pagination import Page
 from domain.payments import (
     InvoiceLine,
-    PaymentMethod,
-    PaymentStatus,
     PaymentView,
-    ProviderName,
-    RefundStatus,
 )
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
@@ -129,23 +126,12 @@ async def _page(session: AsyncSession, model, user_id: str, limit: int,  # type:
 
 # --- payments ---------------------------------------------------------------------------------
 
-def _payment(row: PaymentRow) -> PaymentView:
-    return PaymentView(
-        id=row.id, status=PaymentStatus(row.status), method=PaymentMethod(row.method),
-        provider=ProviderName(row.provider),
-        amount=Money(amount=row.amount, currency=row.currency),
-        checkout_url=row.checkout_url, instructions=row.instructions,
-        client_secret=row.client_secret, created_at=row.created_at, settled_at=row.settled_at,
-        refund_status=RefundStatus(row.refund_status) if row.refund_status else None,
-    )
-
-
 @router.get("/payments/{payment_id}", response_model=PaymentView)
 async def get_payment(payment_id: str, user: ActiveUser, session: SessionDep) -> PaymentView:
     row = await session.get(PaymentRow, payment_id)
     if row is None or row.user_id != user.id:
         raise Problem(404, "No such payment.")
-    return _payment(row)
+    return payment_view(row)
 
 
 # --- plans ------------------------------------------------------------------------------------
