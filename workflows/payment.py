@@ -50,7 +50,7 @@ from domain.payments import (
     RefundStatus,
     next_poll_interval,
 )
-from workflows.common import ACTIVITY_TIMEOUT, ESAME_STATUS, business_error, set_status
+from workflows.common import ACTIVITY_TIMEOUT, business_error, set_status
 
 PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
                              maximum_interval=timedelta(seconds=30))
@@ -176,7 +176,7 @@ class PaymentWorkflow:
             result_type=PaymentRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         self._status = status
-        workflow.upsert_search_attributes([ESAME_STATUS.value_set(f"payment_{status.value}")])
+        set_status(f"payment_{status.value}")
 
     @workflow.signal(name="provider_event")
     def provider_event(self, event: ProviderEventSignal) -> None:

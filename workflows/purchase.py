@@ -33,8 +33,8 @@ from domain.payments import (
 from workflows.common import (
     ACTIVITY_TIMEOUT,
     ESAME_PATIENT_ID,
-    ESAME_STATUS,
     answer_checkout_within,
+    set_status,
 )
 from workflows.payment import PaymentWorkflow
 
@@ -89,7 +89,7 @@ class PurchaseWorkflow:
             )
             # credit_purchase marks the purchase paid in the same write.
             self._status = PurchaseStatus.paid
-            workflow.upsert_search_attributes([ESAME_STATUS.value_set("purchase_paid")])
+            set_status("purchase_paid")
         else:
             self._status = PurchaseStatus.failed
             await self._record(payment_id)
@@ -106,8 +106,7 @@ class PurchaseWorkflow:
                            payment_id=payment_id),
             result_type=PurchaseRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
-        workflow.upsert_search_attributes(
-            [ESAME_STATUS.value_set(f"purchase_{self._status.value}")])
+        set_status(f"purchase_{self._status.value}")
 
     @workflow.signal(name="payment_created")
     def payment_created(self, created: PaymentCreated) -> None:

@@ -56,8 +56,8 @@ from domain.payments import (
 from workflows.common import (
     ACTIVITY_TIMEOUT,
     ESAME_PATIENT_ID,
-    ESAME_STATUS,
     answer_checkout_within,
+    set_status,
 )
 from workflows.payment import PaymentWorkflow
 
@@ -257,8 +257,7 @@ class SubscriptionWorkflow:
             ),
             result_type=SubscriptionRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
-        workflow.upsert_search_attributes(
-            [ESAME_STATUS.value_set(f"subscription_{self._status.value}")])
+        set_status(f"subscription_{self._status.value}")
 
     async def _keep_card(self, payment_id: str) -> None:
         sub = self._current
