@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, update
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.account_messages import email_user, local_time
+from activities.defn import implements
 from activities.messaging import MessagingActivities
 from core.security import constant_time_equals, derive_code, derive_token, hash_secret
 from core.settings import Settings
@@ -17,6 +17,17 @@ from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import DoctorProfile, Invitation, User
 from domain.accounts import (
+    CHECK_VERIFICATION_CODE,
+    EXPIRE_ACCOUNT,
+    FIND_PENDING_INVITATIONS,
+    OPEN_ACCOUNT,
+    RECORD_CODE_VERIFIED,
+    RECORD_CONSENT,
+    SEND_ACCOUNT_EXISTS_NOTICE,
+    SEND_PROFILE_REMINDER,
+    SEND_VALIDATION_LINK,
+    SEND_VERIFICATION_CODE,
+    SET_ACCOUNT_STATUS,
     AccountOpened,
     AccountStatus,
     CheckVerificationCode,
@@ -71,7 +82,7 @@ class AccountActivities:
                 setattr(user, column, value)
         return user
 
-    @activity.defn(name="open_account")
+    @implements(OPEN_ACCOUNT)
     async def open_account(self, command: OpenAccount) -> AccountOpened:
         async with self._sessions() as session:
             found = (await session.execute(
@@ -85,7 +96,7 @@ class AccountActivities:
         return AccountOpened(user_id=command.user_id, role=Role(found.role),
                              pharmacy_id=found.pharmacy_id)
 
-    @activity.defn(name="send_validation_link")
+    @implements(SEND_VALIDATION_LINK)
     async def send_validation_link(self, command: SendValidationLink) -> Done:
         token = validation_token(self._settings.secret_key, command.user_id)
         user = await self._store_secret(command.user_id, validation_token_hash=hash_secret(token))
@@ -101,7 +112,7 @@ class AccountActivities:
         )
         return Done()
 
-    @activity.defn(name="send_profile_reminder")
+    @implements(SEND_PROFILE_REMINDER)
     async def send_profile_reminder(self, command: SendProfileReminder) -> Done:
         user = await self._user(command.user_id)
         await email_user(
@@ -111,7 +122,7 @@ class AccountActivities:
         )
         return Done()
 
-    @activity.defn(name="send_verification_code")
+    @implements(SEND_VERIFICATION_CODE)
     async def send_verification_code(self, command: SendVerificationCode) -> Done:
         key = f"verification-code:{command.user_id}:{command.generation}"
         code = derive_code(self._settings.secret_key, key)
@@ -122,7 +133,7 @@ class AccountActivities:
         )
         return Done()
 
-    @activity.defn(name="check_verification_code")
+    @implements(CHECK_VERIFICATION_CODE)
     async def check_verification_code(self, command: CheckVerificationCode) -> CodeCheck:
         async with self._sessions() as session:
             stored = await session.scalar(
@@ -130,7 +141,7 @@ class AccountActivities:
         stored = stored or ""
         return CodeCheck(matches=constant_time_equals(hash_secret(command.code.strip()), stored))
 
-    @activity.defn(name="record_code_verified")
+    @implements(RECORD_CODE_VERIFIED)
     async def record_code_verified(self, command: RecordCodeVerified) -> Done:
         async with self._sessions() as session, session.begin():
             await session.execute(
@@ -139,7 +150,7 @@ class AccountActivities:
             )
         return Done()
 
-    @activity.defn(name="record_consent")
+    @implements(RECORD_CONSENT)
     async def record_consent(self, command: RecordConsent) -> Done:
         async with self._sessions() as session, session.begin():
             await session.execute(
@@ -148,7 +159,7 @@ class AccountActivities:
             )
         return Done()
 
-    @activity.defn(name="set_account_status")
+    @implements(SET_ACCOUNT_STATUS)
     async def set_account_status(self, command: SetAccountStatus) -> Done:
         now = utcnow()
         changes: dict[str, Any] = {"status": command.status.value}
@@ -171,7 +182,7 @@ class AccountActivities:
                 )
         return Done()
 
-    @activity.defn(name="expire_account")
+    @implements(EXPIRE_ACCOUNT)
     async def expire_account(self, command: ExpireAccount) -> Done:
         async with self._sessions() as session, session.begin():
             user = await session.get(User, command.user_id)
@@ -184,7 +195,7 @@ class AccountActivities:
             user.validation_token_hash = None
         return Done()
 
-    @activity.defn(name="find_pending_invitations")
+    @implements(FIND_PENDING_INVITATIONS)
     async def find_pending_invitations(
         self, command: FindPendingInvitations
     ) -> PendingInvitations:
@@ -198,7 +209,7 @@ class AccountActivities:
             )).all()
         return PendingInvitations(invitation_ids=list(ids))
 
-    @activity.defn(name="send_account_exists_notice")
+    @implements(SEND_ACCOUNT_EXISTS_NOTICE)
     async def send_account_exists_notice(self, command: SendAccountExistsNotice) -> Done:
         user = await self._user(command.user_id)
         await email_user(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from temporalio import activity
 
+from activities.defn import implements
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import Balance, PeriodAllowance, Purchase, Subscription
 from domain.billing import (
+    CREDIT_PURCHASE,
+    GRANT_PERIOD_ALLOWANCE,
+    RECORD_PURCHASE,
+    RECORD_SUBSCRIPTION,
     AllowanceGranted,
     CreditPurchase,
     GrantPeriodAllowance,
@@ -41,7 +45,7 @@ class BillingActivities:
     def __init__(self, sessions: SessionMaker) -> None:
         self._sessions = sessions
 
-    @activity.defn(name="record_subscription")
+    @implements(RECORD_SUBSCRIPTION)
     async def record_subscription(self, command: RecordSubscription) -> SubscriptionRecorded:
         async with self._sessions() as session, session.begin():
             row = await session.get(Subscription, command.subscription_id)
@@ -64,7 +68,7 @@ class BillingActivities:
         return SubscriptionRecorded(subscription_id=command.subscription_id,
                                     status=command.status)
 
-    @activity.defn(name="grant_period_allowance")
+    @implements(GRANT_PERIOD_ALLOWANCE)
     async def grant_period_allowance(self, command: GrantPeriodAllowance) -> AllowanceGranted:
         """The plan's SMS for the period replace what was left of the last period's."""
         try:
@@ -78,7 +82,7 @@ class BillingActivities:
             return AllowanceGranted(already_granted=True)
         return AllowanceGranted(already_granted=False)
 
-    @activity.defn(name="record_purchase")
+    @implements(RECORD_PURCHASE)
     async def record_purchase(self, command: RecordPurchase) -> PurchaseRecorded:
         async with self._sessions() as session, session.begin():
             row = await session.get(Purchase, command.purchase_id)
@@ -91,7 +95,7 @@ class BillingActivities:
             row.payment_id = command.payment_id or row.payment_id
         return PurchaseRecorded(purchase_id=command.purchase_id, status=command.status)
 
-    @activity.defn(name="credit_purchase")
+    @implements(CREDIT_PURCHASE)
     async def credit_purchase(self, command: CreditPurchase) -> PurchaseCredited:
         """Raise the balances and mark the purchase paid, once, however often this runs."""
         async with self._sessions() as session, session.begin():

@@ -6,16 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.account_messages import email_user, full_name, local_time
+from activities.defn import implements
 from activities.messaging import MessagingActivities
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import CareLink, User
 from domain.accounts import (
+    NOTIFY_DOCTOR_OF_INVITATION,
+    NOTIFY_PATIENT_OF_DECISION,
+    SET_CARE_LINK_STATUS,
     CareLinkStatus,
     Done,
     NotifyDoctorOfInvitation,
@@ -45,7 +48,7 @@ class CareLinkActivities:
                                    type="CareLinkNotCommitted")
         return link, patient, doctor
 
-    @activity.defn(name="notify_doctor_of_invitation")
+    @implements(NOTIFY_DOCTOR_OF_INVITATION)
     async def notify_doctor_of_invitation(self, command: NotifyDoctorOfInvitation) -> Done:
         link, patient, doctor = await self._people(command.link_id)
         suffix = "_reminder" if command.reminder else ""
@@ -63,7 +66,7 @@ class CareLinkActivities:
         )
         return Done()
 
-    @activity.defn(name="set_care_link_status")
+    @implements(SET_CARE_LINK_STATUS)
     async def set_care_link_status(self, command: SetCareLinkStatus) -> Done:
         async with self._sessions() as session, session.begin():
             result = await session.execute(
@@ -74,7 +77,7 @@ class CareLinkActivities:
             )
         return Done(changed=bool(getattr(result, "rowcount", 0)))
 
-    @activity.defn(name="notify_patient_of_decision")
+    @implements(NOTIFY_PATIENT_OF_DECISION)
     async def notify_patient_of_decision(self, command: NotifyPatientOfDecision) -> Done:
         link, patient, doctor = await self._people(command.link_id)
         await email_user(

@@ -6,16 +6,23 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.account_messages import email_user, full_name, local_time
+from activities.defn import implements
 from activities.messaging import MessagingActivities
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import Invitation, User
-from domain.accounts import CloseInvitation, Done, InvitationStatus, SendPlatformInvitation
+from domain.accounts import (
+    CLOSE_INVITATION,
+    SEND_PLATFORM_INVITATION,
+    CloseInvitation,
+    Done,
+    InvitationStatus,
+    SendPlatformInvitation,
+)
 from domain.errors import BusinessError
 
 
@@ -27,7 +34,7 @@ class InvitationActivities:
         self._sessions = sessions
         self._messaging = messaging
 
-    @activity.defn(name="send_platform_invitation")
+    @implements(SEND_PLATFORM_INVITATION)
     async def send_platform_invitation(self, command: SendPlatformInvitation) -> Done:
         async with self._sessions() as session:
             invitation = await session.get(Invitation, command.invitation_id)
@@ -52,7 +59,7 @@ class InvitationActivities:
         )
         return Done()
 
-    @activity.defn(name="close_invitation")
+    @implements(CLOSE_INVITATION)
     async def close_invitation(self, command: CloseInvitation) -> Done:
         if command.status == InvitationStatus.pending:
             raise ApplicationError("an invitation closes as accepted or expired",

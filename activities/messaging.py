@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.defn import implements
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import Balance, Message, User
 from db.queries.entitlements import load_facts
 from domain.entitlements import sms_to_consume
 from domain.ids import new_id
-from domain.messages import Channel, MessageSent, SendMessage, UnknownTemplate, render
+from domain.messages import SEND_MESSAGE, Channel, MessageSent, SendMessage, UnknownTemplate, render
 from providers.email import EmailMessage, EmailSender
 from providers.sms import SmsMessage, SmsSender
 
@@ -24,7 +24,7 @@ class MessagingActivities:
         self._email = email
         self._sms = sms
 
-    @activity.defn(name="send_message")
+    @implements(SEND_MESSAGE)
     async def send_message(self, command: SendMessage) -> MessageSent:
         try:
             render(command.template, command.language, command.data)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.defn import implements
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import (
@@ -24,7 +24,16 @@ from domain.billing import InvoiceStatus, invoice_number
 from domain.errors import BusinessError
 from domain.money import Money
 from domain.payments import (
+    CANCEL_PAYMENT,
+    CHECK_PAYMENT_STATUS,
+    CHECK_REFUND_STATUS,
+    CREATE_PAYMENT,
     FINAL_STATUSES,
+    ISSUE_INVOICE,
+    RECORD_PAYMENT_STATUS,
+    RECORD_REFUND_FAILED,
+    REFUND_PAYMENT,
+    SAVE_CARD,
     CancelAtProvider,
     CanceledAtProvider,
     CardSaved,
@@ -74,7 +83,7 @@ class PaymentActivities:
         self._base = public_base_url.rstrip("/")
         self._invoice_prefix = invoice_prefix
 
-    @activity.defn(name="create_payment")
+    @implements(CREATE_PAYMENT)
     async def create_payment(self, command: CreateAtProvider) -> CreatedAtProvider:
         """Create the payment at the provider (the same key on retry, so the same charge),
         then record it as pending with what the payer needs (one write)."""
@@ -141,7 +150,7 @@ class PaymentActivities:
                 return str(await session.scalar(known))
         return customer_id
 
-    @activity.defn(name="save_card")
+    @implements(SAVE_CARD)
     async def save_card(self, command: SaveCard) -> CardSaved:
         """Keep the card of a succeeded payment for the subscription's renewals (nothing when
         the provider kept none)."""
@@ -178,7 +187,7 @@ class PaymentActivities:
             session.add(row)
         return row
 
-    @activity.defn(name="check_payment_status")
+    @implements(CHECK_PAYMENT_STATUS)
     async def check_payment_status(self, command: CheckAtProvider) -> ProviderStatus:
         async with self._sessions() as session:
             reference = await session.scalar(
@@ -187,7 +196,7 @@ class PaymentActivities:
                                                                   reference)
         return ProviderStatus(status=found.status, provider_reference=found.provider_reference)
 
-    @activity.defn(name="cancel_payment")
+    @implements(CANCEL_PAYMENT)
     async def cancel_payment(self, command: CancelAtProvider) -> CanceledAtProvider:
         async with self._sessions() as session:
             reference = await session.scalar(
@@ -195,7 +204,7 @@ class PaymentActivities:
         await self._providers.get(command.provider).cancel(command.payment_id, reference)
         return CanceledAtProvider(payment_id=command.payment_id)
 
-    @activity.defn(name="record_payment_status")
+    @implements(RECORD_PAYMENT_STATUS)
     async def record_payment_status(self, command: RecordPaymentStatus) -> PaymentRecorded:
         async with self._sessions() as session, session.begin():
             row = await session.get(Payment, command.payment_id)
@@ -218,7 +227,7 @@ class PaymentActivities:
                         Invoice.payment_id == row.id).values(status=InvoiceStatus.refunded))
             return PaymentRecorded(payment_id=row.id, status=PaymentStatus(row.status))
 
-    @activity.defn(name="issue_invoice")
+    @implements(ISSUE_INVOICE)
     async def issue_invoice(self, command: IssueInvoice) -> InvoiceIssued:
         """One invoice per payment, numbered without gaps within the year."""
         async with self._sessions() as session, session.begin():
@@ -264,7 +273,7 @@ class PaymentActivities:
         except IntegrityError:
             return await self._next_number(session, year)
 
-    @activity.defn(name="refund_payment")
+    @implements(REFUND_PAYMENT)
     async def refund_payment(self, command: RefundAtProvider) -> RefundedAtProvider:
         """Ask the provider to pay the payment back (the same key on retry, so the same
         refund); the refund is then pending at the provider, or already final."""
@@ -303,7 +312,7 @@ class PaymentActivities:
                 Payment.id == payment_id, Payment.status == PaymentStatus.succeeded.value)
                 .values(**values))
 
-    @activity.defn(name="check_refund_status")
+    @implements(CHECK_REFUND_STATUS)
     async def check_refund_status(self, command: CheckRefundAtProvider
                                   ) -> RefundAtProviderStatus:
         reference = command.refund_reference
@@ -315,7 +324,7 @@ class PaymentActivities:
             command.payment_id, reference)
         return RefundAtProviderStatus(status=found.status, reason=found.reason)
 
-    @activity.defn(name="record_refund_failed")
+    @implements(RECORD_REFUND_FAILED)
     async def record_refund_failed(self, command: RecordRefundFailed) -> RefundFailedRecorded:
         """The provider refused the refund (or never confirmed it): the payment stays
         succeeded, and the refund shows as failed with the provider's reason."""

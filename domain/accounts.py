@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domain.activity_ref import ActivityRef
 from domain.money import Money
 
 
@@ -328,3 +329,27 @@ class DoctorInvitationView(BaseModel):
     last_name: str
     status: CareLinkStatus
     created_at: datetime
+
+
+# --- activity references (name, input, output) ------------------------------------------
+
+OPEN_ACCOUNT = ActivityRef("open_account", OpenAccount, AccountOpened)
+SEND_VALIDATION_LINK = ActivityRef("send_validation_link", SendValidationLink, Done)
+SEND_PROFILE_REMINDER = ActivityRef("send_profile_reminder", SendProfileReminder, Done)
+SEND_VERIFICATION_CODE = ActivityRef("send_verification_code", SendVerificationCode, Done)
+CHECK_VERIFICATION_CODE = ActivityRef("check_verification_code", CheckVerificationCode, CodeCheck)
+RECORD_CODE_VERIFIED = ActivityRef("record_code_verified", RecordCodeVerified, Done)
+RECORD_CONSENT = ActivityRef("record_consent", RecordConsent, Done)
+SET_ACCOUNT_STATUS = ActivityRef("set_account_status", SetAccountStatus, Done)
+EXPIRE_ACCOUNT = ActivityRef("expire_account", ExpireAccount, Done)
+FIND_PENDING_INVITATIONS = ActivityRef(
+    "find_pending_invitations", FindPendingInvitations, PendingInvitations)
+SEND_ACCOUNT_EXISTS_NOTICE = ActivityRef(
+    "send_account_exists_notice", SendAccountExistsNotice, Done)
+SEND_PLATFORM_INVITATION = ActivityRef("send_platform_invitation", SendPlatformInvitation, Done)
+CLOSE_INVITATION = ActivityRef("close_invitation", CloseInvitation, Done)
+NOTIFY_DOCTOR_OF_INVITATION = ActivityRef(
+    "notify_doctor_of_invitation", NotifyDoctorOfInvitation, Done)
+SET_CARE_LINK_STATUS = ActivityRef("set_care_link_status", SetCareLinkStatus, Done)
+NOTIFY_PATIENT_OF_DECISION = ActivityRef(
+    "notify_patient_of_decision", NotifyPatientOfDecision, Done)

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from domain.activity_ref import ActivityRef
 from domain.money import Money
 from domain.payments import (
     InvoiceLine,
@@ -337,3 +338,12 @@ class Invoice(BaseModel):
 def invoice_number(prefix: str, year: int, sequence: int) -> str:
     """Gapless per year: ES-2026-000001."""
     return f"{prefix}-{year}-{sequence:06d}"
+
+
+# --- activity references (name, input, output) ------------------------------------------
+
+RECORD_SUBSCRIPTION = ActivityRef("record_subscription", RecordSubscription, SubscriptionRecorded)
+GRANT_PERIOD_ALLOWANCE = ActivityRef(
+    "grant_period_allowance", GrantPeriodAllowance, AllowanceGranted)
+RECORD_PURCHASE = ActivityRef("record_purchase", RecordPurchase, PurchaseRecorded)
+CREDIT_PURCHASE = ActivityRef("credit_purchase", CreditPurchase, PurchaseCredited)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.activity_ref import ActivityRef
 from domain.templates import Templates
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
@@ -85,3 +86,8 @@ def render(template: str, language: str, data: dict[str, Any]) -> RenderedMessag
 
     values = _Missing(data)
     return RenderedMessage(subject=subject.format_map(values), body=body.format_map(values))
+
+
+# --- activity references (name, input, output) ------------------------------------------
+
+SEND_MESSAGE = ActivityRef("send_message", SendMessage, MessageSent)

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from domain.activity_ref import ActivityRef
 from domain.money import CURRENCY_EXPONENTS, Money
 
 
@@ -311,3 +312,17 @@ class SandboxCharge(BaseModel):
     amount: Money
     status: str  # requires_action | succeeded | failed | refunded
     create_calls: int = 1
+
+
+# --- activity references (name, input, output) ------------------------------------------
+
+CREATE_PAYMENT = ActivityRef("create_payment", CreateAtProvider, CreatedAtProvider)
+SAVE_CARD = ActivityRef("save_card", SaveCard, CardSaved)
+CHECK_PAYMENT_STATUS = ActivityRef("check_payment_status", CheckAtProvider, ProviderStatus)
+CANCEL_PAYMENT = ActivityRef("cancel_payment", CancelAtProvider, CanceledAtProvider)
+RECORD_PAYMENT_STATUS = ActivityRef("record_payment_status", RecordPaymentStatus, PaymentRecorded)
+ISSUE_INVOICE = ActivityRef("issue_invoice", IssueInvoice, InvoiceIssued)
+REFUND_PAYMENT = ActivityRef("refund_payment", RefundAtProvider, RefundedAtProvider)
+CHECK_REFUND_STATUS = ActivityRef(
+    "check_refund_status", CheckRefundAtProvider, RefundAtProviderStatus)
+RECORD_REFUND_FAILED = ActivityRef("record_refund_failed", RecordRefundFailed, RefundFailedRecorded)

@@ -8,7 +8,12 @@ from temporalio import workflow
 
 # Pydantic models are imported once, not re-created in every run's sandbox.
 with workflow.unsafe.imports_passed_through():
-    from domain.accounts import AccountExistsNoticeInput, Done, SendAccountExistsNotice
+    from domain.accounts import (
+        SEND_ACCOUNT_EXISTS_NOTICE,
+        AccountExistsNoticeInput,
+        Done,
+        SendAccountExistsNotice,
+    )
 
 from workflows.common import run_activity
 
@@ -18,5 +23,6 @@ class AccountExistsNoticeWorkflow:
     @workflow.run
     async def run(self, notice: AccountExistsNoticeInput) -> Done:
         return await run_activity(
-            "send_account_exists_notice",
-            SendAccountExistsNotice(user_id=notice.user_id, day=notice.day), Done)
+            SEND_ACCOUNT_EXISTS_NOTICE,
+            SendAccountExistsNotice(user_id=notice.user_id, day=notice.day),
+        )

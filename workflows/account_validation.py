@@ -15,20 +15,26 @@ from temporalio import workflow
 # Pydantic models are imported once, not re-created in every run's sandbox.
 with workflow.unsafe.imports_passed_through():
     from domain.accounts import (
-        AccountOpened,
+        CHECK_VERIFICATION_CODE,
+        EXPIRE_ACCOUNT,
+        FIND_PENDING_INVITATIONS,
+        OPEN_ACCOUNT,
+        RECORD_CODE_VERIFIED,
+        RECORD_CONSENT,
+        SEND_PROFILE_REMINDER,
+        SEND_VALIDATION_LINK,
+        SEND_VERIFICATION_CODE,
+        SET_ACCOUNT_STATUS,
         AccountOutcome,
         AccountState,
         AccountStatus,
         AccountValidationInput,
         CheckVerificationCode,
-        CodeCheck,
-        Done,
         ExpireAccount,
         FindPendingInvitations,
         GiveConsent,
         InvitationAccepted,
         OpenAccount,
-        PendingInvitations,
         ProfileSaved,
         RecordCodeVerified,
         RecordConsent,
@@ -64,9 +70,12 @@ class AccountValidationWorkflow:
     @workflow.run
     async def run(self, account: AccountValidationInput) -> AccountOutcome:
         timings = account.timings
-        await run_activity("open_account", OpenAccount(user_id=self._user_id), AccountOpened,
-                           retry_policy=WAIT_FOR_COMMIT,
-                           schedule_to_close_timeout=timings.registration_commit_timeout)
+        await run_activity(
+            OPEN_ACCOUNT,
+            OpenAccount(user_id=self._user_id),
+            retry_policy=WAIT_FOR_COMMIT,
+            schedule_to_close_timeout=timings.registration_commit_timeout,
+        )
 
         # 1. The email address: a link, a reminder, then expiry.
         expires_at = workflow.now() + timings.validation_expires_after
@@ -81,7 +90,7 @@ class AccountValidationWorkflow:
                 "validation expiry",
             )
         if not validated:
-            await run_activity("expire_account", ExpireAccount(user_id=self._user_id), Done)
+            await run_activity(EXPIRE_ACCOUNT, ExpireAccount(user_id=self._user_id))
             self._show(AccountStatus.expired)
             return AccountOutcome(user_id=self._user_id, status=self._status)
         await self._set_status(AccountStatus.email_validated)
@@ -91,8 +100,7 @@ class AccountValidationWorkflow:
         # account simply waits for its owner.
         if not await within(lambda: self._profile_saved, timings.profile_reminder_after,
                             "profile reminder"):
-            await run_activity("send_profile_reminder",
-                               SendProfileReminder(user_id=self._user_id), Done)
+            await run_activity(SEND_PROFILE_REMINDER, SendProfileReminder(user_id=self._user_id))
             await workflow.wait_condition(lambda: self._profile_saved)
         await self._set_status(AccountStatus.profile_completed)
         await self._send_code()
@@ -141,13 +149,13 @@ class AccountValidationWorkflow:
                          "This code has expired: ask for a new one.")
         self._code_attempts += 1
         check = await run_activity(
-            "check_verification_code",
-            CheckVerificationCode(user_id=self._user_id, code=submission.code), CodeCheck)
+            CHECK_VERIFICATION_CODE,
+            CheckVerificationCode(user_id=self._user_id, code=submission.code),
+        )
         if not check.matches:
             raise business_error(BusinessError.bad_request, "Wrong code.")
         if not self._code_verified:
-            await run_activity("record_code_verified",
-                               RecordCodeVerified(user_id=self._user_id), Done)
+            await run_activity(RECORD_CODE_VERIFIED, RecordCodeVerified(user_id=self._user_id))
             self._code_verified = True
         await self._until_active_if_complete()
         return self._state()
@@ -171,7 +179,7 @@ class AccountValidationWorkflow:
     @workflow.update
     async def give_consent(self, consent: GiveConsent) -> AccountState:
         if not self._consent_given:
-            await run_activity("record_consent", RecordConsent(user_id=self._user_id), Done)
+            await run_activity(RECORD_CONSENT, RecordConsent(user_id=self._user_id))
             self._consent_given = True
         await self._until_active_if_complete()
         return self._state()
@@ -191,27 +199,28 @@ class AccountValidationWorkflow:
 
     async def _send_validation_link(self, expires_at: datetime, *, reminder: bool) -> None:
         await run_activity(
-            "send_validation_link",
+            SEND_VALIDATION_LINK,
             SendValidationLink(user_id=self._user_id, reminder=reminder, expires_at=expires_at),
-            Done)
+        )
 
     async def _send_code(self) -> None:
         # A new code replaces the previous one and gives back every attempt.
         generation = self._codes_sent + 1
         expires_at = workflow.now() + self._timings.verification_code_ttl
         await run_activity(
-            "send_verification_code",
+            SEND_VERIFICATION_CODE,
             SendVerificationCode(user_id=self._user_id, generation=generation,
                                  expires_at=expires_at),
-            Done)
+        )
         self._codes_sent = max(self._codes_sent, generation)
         self._code_attempts = 0
         self._code_expires_at = expires_at
 
     async def _accept_invitations_to_this_email(self) -> None:
         pending = await run_activity(
-            "find_pending_invitations", FindPendingInvitations(user_id=self._user_id),
-            PendingInvitations)
+            FIND_PENDING_INVITATIONS,
+            FindPendingInvitations(user_id=self._user_id),
+        )
         for invitation_id in pending.invitation_ids:
             invitation = workflow.get_external_workflow_handle(
                 invitation_workflow_id(invitation_id))
@@ -221,8 +230,10 @@ class AccountValidationWorkflow:
                 workflow.logger.info("invitation %s is already closed", invitation_id)
 
     async def _set_status(self, status: AccountStatus) -> None:
-        await run_activity("set_account_status",
-                           SetAccountStatus(user_id=self._user_id, status=status), Done)
+        await run_activity(
+            SET_ACCOUNT_STATUS,
+            SetAccountStatus(user_id=self._user_id, status=status),
+        )
         self._show(status)
 
     def _show(self, status: AccountStatus) -> None:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 # Pydantic models are imported once, not re-created in every run's sandbox.
 with workflow.unsafe.imports_passed_through():
+    from domain.activity_ref import ActivityRef, In, Out
     from domain.errors import BusinessError
-
-R = TypeVar("R", bound=BaseModel)
 
 ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
@@ -63,10 +61,12 @@ def set_status(status: str) -> None:
 
 
 
-async def run_activity(name: str, arg: BaseModel, result_type: type[R], **options: Any) -> R:
-    """Run an activity by name (workflows do not import activities)."""
+async def run_activity(ref: ActivityRef[In, Out], arg: In, **options: Any) -> Out:
+    """Run the activity `ref` names (workflows do not import activities): its output model
+    is the reference's, and a DB write or an email gets the short default timeout."""
     options.setdefault("start_to_close_timeout", ACTIVITY_TIMEOUT)
-    result: R = await workflow.execute_activity(name, arg, result_type=result_type, **options)
+    result: Out = await workflow.execute_activity(ref.name, arg, result_type=ref.output,
+                                                  **options)
     return result
 
 

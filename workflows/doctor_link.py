@@ -10,11 +10,13 @@ from temporalio import workflow
 # Pydantic models are imported once, not re-created in every run's sandbox.
 with workflow.unsafe.imports_passed_through():
     from domain.accounts import (
+        NOTIFY_DOCTOR_OF_INVITATION,
+        NOTIFY_PATIENT_OF_DECISION,
+        SET_CARE_LINK_STATUS,
         CareLinkStatus,
         DoctorDecision,
         DoctorLinkInput,
         DoctorLinkState,
-        Done,
         NotifyDoctorOfInvitation,
         NotifyPatientOfDecision,
         SetCareLinkStatus,
@@ -36,26 +38,33 @@ class DoctorLinkWorkflow:
     async def run(self, link: DoctorLinkInput) -> DoctorLinkState:
         timings = link.timings
         expires_at = workflow.now() + timings.expires_after
-        await run_activity("notify_doctor_of_invitation",
-                           NotifyDoctorOfInvitation(link_id=link.link_id, expires_at=expires_at),
-                           Done, retry_policy=WAIT_FOR_COMMIT)
+        await run_activity(
+            NOTIFY_DOCTOR_OF_INVITATION,
+            NotifyDoctorOfInvitation(link_id=link.link_id, expires_at=expires_at),
+            retry_policy=WAIT_FOR_COMMIT,
+        )
 
         answered = await within(self._answered, timings.reminder_after, "doctor reminder")
         if not answered:
-            await run_activity("notify_doctor_of_invitation",
-                               NotifyDoctorOfInvitation(link_id=link.link_id, reminder=True,
-                                                        expires_at=expires_at),
-                               Done)
+            await run_activity(
+                NOTIFY_DOCTOR_OF_INVITATION,
+                NotifyDoctorOfInvitation(link_id=link.link_id, reminder=True,
+                                         expires_at=expires_at),
+            )
             await within(self._answered, timings.expires_after - timings.reminder_after,
                          "doctor expiry")
 
         outcome = self._decision or CareLinkStatus.expired
-        await run_activity("set_care_link_status",
-                           SetCareLinkStatus(link_id=link.link_id, status=outcome), Done)
+        await run_activity(
+            SET_CARE_LINK_STATUS,
+            SetCareLinkStatus(link_id=link.link_id, status=outcome),
+        )
         self._status = outcome
         set_status(outcome.value)
-        await run_activity("notify_patient_of_decision",
-                           NotifyPatientOfDecision(link_id=link.link_id, status=outcome), Done)
+        await run_activity(
+            NOTIFY_PATIENT_OF_DECISION,
+            NotifyPatientOfDecision(link_id=link.link_id, status=outcome),
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return DoctorLinkState(status=outcome)
 

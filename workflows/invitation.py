@@ -11,8 +11,9 @@ from temporalio import workflow
 # Pydantic models are imported once, not re-created in every run's sandbox.
 with workflow.unsafe.imports_passed_through():
     from domain.accounts import (
+        CLOSE_INVITATION,
+        SEND_PLATFORM_INVITATION,
         CloseInvitation,
-        Done,
         InvitationAccepted,
         InvitationInput,
         InvitationOutcome,
@@ -32,26 +33,29 @@ class InvitationWorkflow:
     async def run(self, invitation: InvitationInput) -> InvitationOutcome:
         timings = invitation.timings
         expires_at = workflow.now() + timings.expires_after
-        await run_activity("send_platform_invitation",
-                           SendPlatformInvitation(invitation_id=invitation.invitation_id,
-                                                  expires_at=expires_at),
-                           Done, retry_policy=WAIT_FOR_COMMIT)
+        await run_activity(
+            SEND_PLATFORM_INVITATION,
+            SendPlatformInvitation(invitation_id=invitation.invitation_id, expires_at=expires_at),
+            retry_policy=WAIT_FOR_COMMIT,
+        )
 
         accepted = await within(self._accepted, timings.reminder_after, "invitation reminder")
         if not accepted:
-            await run_activity("send_platform_invitation",
-                               SendPlatformInvitation(invitation_id=invitation.invitation_id,
-                                                      reminder=True, expires_at=expires_at),
-                               Done)
+            await run_activity(
+                SEND_PLATFORM_INVITATION,
+                SendPlatformInvitation(invitation_id=invitation.invitation_id, reminder=True,
+                                       expires_at=expires_at),
+            )
             accepted = await within(self._accepted,
                                     timings.expires_after - timings.reminder_after,
                                     "invitation expiry")
 
         status = InvitationStatus.accepted if accepted else InvitationStatus.expired
-        await run_activity("close_invitation",
-                           CloseInvitation(invitation_id=invitation.invitation_id, status=status,
-                                           accepted_user_id=self._accepted_by),
-                           Done)
+        await run_activity(
+            CLOSE_INVITATION,
+            CloseInvitation(invitation_id=invitation.invitation_id, status=status,
+                            accepted_user_id=self._accepted_by),
+        )
         set_status(status.value)
         return InvitationOutcome(invitation_id=invitation.invitation_id, status=status)
 

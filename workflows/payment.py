@@ -20,37 +20,37 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import BusinessError
 from domain.payments import (
+    CANCEL_PAYMENT,
+    CHECK_PAYMENT_STATUS,
+    CHECK_REFUND_STATUS,
+    CREATE_PAYMENT,
     FINAL_STATUSES,
+    ISSUE_INVOICE,
+    RECORD_PAYMENT_STATUS,
+    RECORD_REFUND_FAILED,
+    REFUND_PAYMENT,
     CancelAtProvider,
-    CanceledAtProvider,
     CheckAtProvider,
     CheckRefundAtProvider,
     CreateAtProvider,
-    CreatedAtProvider,
-    InvoiceIssued,
     IssueInvoice,
     PaymentCreated,
     PaymentInput,
-    PaymentRecorded,
     PaymentResult,
     PaymentSettled,
     PaymentStatus,
     PaymentView,
     ProviderEventSignal,
     ProviderName,
-    ProviderStatus,
     RecordPaymentStatus,
     RecordRefundFailed,
     RefundAtProvider,
-    RefundAtProviderStatus,
-    RefundedAtProvider,
-    RefundFailedRecorded,
     RefundRequest,
     RefundResult,
     RefundStatus,
     next_poll_interval,
 )
-from workflows.common import ACTIVITY_TIMEOUT, business_error, set_status
+from workflows.common import business_error, run_activity, set_status
 
 PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
                              maximum_interval=timedelta(seconds=30))
@@ -78,9 +78,9 @@ class PaymentWorkflow:
     async def run(self, payment: PaymentInput) -> PaymentResult:
         self._input = payment
         try:
-            created = await workflow.execute_activity(
-                "create_payment", CreateAtProvider(payment=payment),
-                result_type=CreatedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            created = await run_activity(
+                CREATE_PAYMENT,
+                CreateAtProvider(payment=payment),
                 retry_policy=PROVIDER_RETRY,
             )
         except ActivityError:
@@ -101,10 +101,7 @@ class PaymentWorkflow:
         await self._record(payment.payment_id, outcome)
         result = PaymentResult(payment_id=payment.payment_id, status=outcome)
         if outcome is PaymentStatus.succeeded:
-            invoice = await workflow.execute_activity(
-                "issue_invoice", IssueInvoice(payment_id=payment.payment_id),
-                result_type=InvoiceIssued, start_to_close_timeout=ACTIVITY_TIMEOUT,
-            )
+            invoice = await run_activity(ISSUE_INVOICE, IssueInvoice(payment_id=payment.payment_id))
             result.invoice_id, result.invoice_number = invoice.invoice_id, invoice.number
         self._result = result
         if payment.notify_workflow_id:
@@ -126,10 +123,9 @@ class PaymentWorkflow:
             if remaining <= timedelta(0):
                 # Close it at the provider first, then one last look: the payer may have
                 # paid in the final seconds, and no later payment can go through.
-                await workflow.execute_activity(
-                    "cancel_payment",
+                await run_activity(
+                    CANCEL_PAYMENT,
                     CancelAtProvider(payment_id=payment.payment_id, provider=payment.provider),
-                    result_type=CanceledAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=PROVIDER_RETRY,
                 )
                 last = await self._check(payment)
@@ -155,10 +151,9 @@ class PaymentWorkflow:
                 return found
 
     async def _check(self, payment: PaymentInput) -> PaymentStatus:
-        found = await workflow.execute_activity(
-            "check_payment_status",
+        found = await run_activity(
+            CHECK_PAYMENT_STATUS,
             CheckAtProvider(payment_id=payment.payment_id, provider=payment.provider),
-            result_type=ProviderStatus, start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=PROVIDER_RETRY,
         )
         return found.status
@@ -171,9 +166,9 @@ class PaymentWorkflow:
             return
 
     async def _record(self, payment_id: str, status: PaymentStatus) -> None:
-        await workflow.execute_activity(
-            "record_payment_status", RecordPaymentStatus(payment_id=payment_id, status=status),
-            result_type=PaymentRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        await run_activity(
+            RECORD_PAYMENT_STATUS,
+            RecordPaymentStatus(payment_id=payment_id, status=status),
         )
         self._status = status
         set_status(f"payment_{status.value}")
@@ -194,22 +189,18 @@ class PaymentWorkflow:
         self._refund = request
         payment_id, provider = self._result.payment_id, self._view.provider
         if not workflow.patched(ASYNC_REFUNDS_PATCH):
-            await workflow.execute_activity(
-                "refund_payment",
-                RefundAtProvider(payment_id=payment_id, provider=provider,
-                                 reason=request.reason),
-                result_type=RefundedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            await run_activity(
+                REFUND_PAYMENT,
+                RefundAtProvider(payment_id=payment_id, provider=provider, reason=request.reason),
                 retry_policy=PROVIDER_RETRY,
             )
             return await self._refunded(payment_id)
 
         self._refund_status = RefundStatus.pending
         try:
-            asked = await workflow.execute_activity(
-                "refund_payment",
-                RefundAtProvider(payment_id=payment_id, provider=provider,
-                                 reason=request.reason),
-                result_type=RefundedAtProvider, start_to_close_timeout=ACTIVITY_TIMEOUT,
+            asked = await run_activity(
+                REFUND_PAYMENT,
+                RefundAtProvider(payment_id=payment_id, provider=provider, reason=request.reason),
                 retry_policy=PROVIDER_RETRY,
             )
         except ActivityError as err:
@@ -240,11 +231,10 @@ class PaymentWorkflow:
         interval = timings.poll_initial
         while (remaining := deadline - workflow.now()) > timedelta(0):
             await workflow.sleep(min(interval, remaining), summary="refund status check")
-            found = await workflow.execute_activity(
-                "check_refund_status",
+            found = await run_activity(
+                CHECK_REFUND_STATUS,
                 CheckRefundAtProvider(payment_id=payment_id, provider=provider,
                                       refund_reference=reference),
-                result_type=RefundAtProviderStatus, start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=PROVIDER_RETRY,
             )
             if found.status is not RefundStatus.pending:
@@ -261,9 +251,9 @@ class PaymentWorkflow:
 
     async def _refund_failed(self, payment_id: str, reason: str) -> ApplicationError:
         """Record why (the payment stays succeeded) and answer the parent with it."""
-        await workflow.execute_activity(
-            "record_refund_failed", RecordRefundFailed(payment_id=payment_id, reason=reason),
-            result_type=RefundFailedRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        await run_activity(
+            RECORD_REFUND_FAILED,
+            RecordRefundFailed(payment_id=payment_id, reason=reason),
         )
         self._refund_status = RefundStatus.failed
         set_status(f"payment_{self._status.value}")

@@ -10,11 +10,11 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 from domain.billing import (
+    CREDIT_PURCHASE,
+    RECORD_PURCHASE,
     CreditPurchase,
     PurchaseCreated,
-    PurchaseCredited,
     PurchaseInput,
-    PurchaseRecorded,
     PurchaseState,
     PurchaseStatus,
     RecordPurchase,
@@ -31,9 +31,9 @@ from domain.payments import (
     PaymentView,
 )
 from workflows.common import (
-    ACTIVITY_TIMEOUT,
     ESAME_PATIENT_ID,
     answer_checkout_within,
+    run_activity,
     set_status,
 )
 from workflows.payment import PaymentWorkflow
@@ -80,12 +80,11 @@ class PurchaseWorkflow:
             self._creation_failed = True
 
         if self._result.status is PaymentStatus.succeeded:
-            await workflow.execute_activity(
-                "credit_purchase",
+            await run_activity(
+                CREDIT_PURCHASE,
                 CreditPurchase(purchase_id=purchase.purchase_id, user_id=payer.user_id,
                                sms=purchase.sms_packs * purchase.sms_per_pack,
                                storage_bytes=purchase.storage_gb * GB),
-                result_type=PurchaseCredited, start_to_close_timeout=ACTIVITY_TIMEOUT,
             )
             # credit_purchase marks the purchase paid in the same write.
             self._status = PurchaseStatus.paid
@@ -98,13 +97,12 @@ class PurchaseWorkflow:
 
     async def _record(self, payment_id: str) -> None:
         purchase = self._current
-        await workflow.execute_activity(
-            "record_purchase",
+        await run_activity(
+            RECORD_PURCHASE,
             RecordPurchase(purchase_id=purchase.purchase_id, user_id=purchase.payment.user_id,
                            status=self._status, sms_packs=purchase.sms_packs,
                            storage_gb=purchase.storage_gb, total=purchase.total,
                            payment_id=payment_id),
-            result_type=PurchaseRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         set_status(f"purchase_{self._status.value}")
 

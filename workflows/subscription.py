@@ -23,7 +23,8 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle
 
 from domain.billing import (
-    AllowanceGranted,
+    GRANT_PERIOD_ALLOWANCE,
+    RECORD_SUBSCRIPTION,
     CancelResult,
     GrantPeriodAllowance,
     PlanChangeResult,
@@ -31,15 +32,14 @@ from domain.billing import (
     RecordSubscription,
     SubscriptionCreated,
     SubscriptionInput,
-    SubscriptionRecorded,
     SubscriptionState,
     SubscriptionStatus,
 )
 from domain.errors import BusinessError
 from domain.ids import payment_workflow_id
-from domain.messages import Channel, MessageSent, SendMessage
+from domain.messages import SEND_MESSAGE, Channel, SendMessage
 from domain.payments import (
-    CardSaved,
+    SAVE_CARD,
     InvoiceLine,
     PaymentCreated,
     PaymentInput,
@@ -54,9 +54,9 @@ from domain.payments import (
     SavedCard,
 )
 from workflows.common import (
-    ACTIVITY_TIMEOUT,
     ESAME_PATIENT_ID,
     answer_checkout_within,
+    run_activity,
     set_status,
 )
 from workflows.payment import PaymentWorkflow
@@ -243,41 +243,36 @@ class SubscriptionWorkflow:
 
     async def _record(self) -> None:
         sub = self._current
-        await workflow.execute_activity(
-            "record_subscription",
-            RecordSubscription(
-                subscription_id=sub.subscription_id, user_id=sub.payer.user_id,
-                plan_id=sub.plan.plan_id, status=self._status, auto_renew=sub.auto_renew,
-                period=sub.period, current_period_start=sub.current_period_start,
-                current_period_end=sub.current_period_end,
-                next_plan_id=sub.next_plan.plan_id if sub.next_plan else None,
-                payment_method=sub.payer.method, provider=sub.payer.provider,
-                operator=sub.payer.operator, payer_phone=sub.payer.payer_phone,
-                billing_address_id=sub.payer.billing_address_id,
-            ),
-            result_type=SubscriptionRecorded, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        await run_activity(
+            RECORD_SUBSCRIPTION,
+            RecordSubscription(subscription_id=sub.subscription_id, user_id=sub.payer.user_id,
+                               plan_id=sub.plan.plan_id, status=self._status,
+                               auto_renew=sub.auto_renew, period=sub.period,
+                               current_period_start=sub.current_period_start,
+                               current_period_end=sub.current_period_end,
+                               next_plan_id=sub.next_plan.plan_id if sub.next_plan else None,
+                               payment_method=sub.payer.method, provider=sub.payer.provider,
+                               operator=sub.payer.operator, payer_phone=sub.payer.payer_phone,
+                               billing_address_id=sub.payer.billing_address_id),
         )
         set_status(f"subscription_{self._status.value}")
 
     async def _keep_card(self, payment_id: str) -> None:
         sub = self._current
-        saved = await workflow.execute_activity(
-            "save_card",
+        saved = await run_activity(
+            SAVE_CARD,
             SaveCard(subscription_id=sub.subscription_id, payment_id=payment_id,
                      provider=sub.payer.provider),
-            result_type=CardSaved, start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         if saved.card is not None:
             sub.saved_card = saved.card
 
     async def _grant_allowance(self) -> None:
         sub = self._current
-        await workflow.execute_activity(
-            "grant_period_allowance",
-            GrantPeriodAllowance(subscription_id=sub.subscription_id,
-                                 user_id=sub.payer.user_id, period=sub.period,
-                                 sms=sub.plan.sms_per_period),
-            result_type=AllowanceGranted, start_to_close_timeout=ACTIVITY_TIMEOUT,
+        await run_activity(
+            GRANT_PERIOD_ALLOWANCE,
+            GrantPeriodAllowance(subscription_id=sub.subscription_id, user_id=sub.payer.user_id,
+                                 period=sub.period, sms=sub.plan.sms_per_period),
         )
 
     async def _notify(self, template: str, key: str, data: dict[str, str] | None = None) -> None:
@@ -289,14 +284,12 @@ class SubscriptionWorkflow:
         if payer.phone:
             channels.append((Channel.sms, payer.phone))
         for channel, to in channels:
-            await workflow.execute_activity(
-                "send_message",
+            await run_activity(
+                SEND_MESSAGE,
                 SendMessage(
-                    idempotency_key=f"subscription-{sub.subscription_id}-{key}-{channel.value}",
-                    channel=channel, to=to, template=template, language=payer.language,
-                    data=values, user_id=payer.user_id,
-                ),
-                result_type=MessageSent, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                            idempotency_key=f"subscription-{sub.subscription_id}-{key}-{channel.value}",
+                            channel=channel, to=to, template=template, language=payer.language,
+                            data=values, user_id=payer.user_id),
             )
 
     # --- handlers ----------------------------------------------------------------------------
