@@ -17,6 +17,7 @@ from api.routers import (
     auth,
     billing,
     dev,
+    doctor_patients,
     doctors,
     documents,
     drugs,
@@ -24,6 +25,7 @@ from api.routers import (
     invitations,
     record,
     sandbox,
+    vital_shares,
     vitals,
     webhooks,
 )
@@ -76,10 +78,12 @@ def create_app(
     app.include_router(doctors.my_doctors_router)
     app.include_router(doctors.doctor_side_router)
     app.include_router(doctors.doctor_fees_router)
+    app.include_router(doctor_patients.router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)
     app.include_router(vitals.router)
+    app.include_router(vital_shares.router)
     app.include_router(audit.router)
     app.include_router(billing.router)
     app.include_router(webhooks.router)

@@ -60,12 +60,14 @@ class Me(BaseModel):
 
 
 class CareLinkStatus(StrEnum):
-    """A patient's doctor: invited (pending), accepted (active), or closed."""
+    """A patient's doctor: invited (pending), accepted (active), or closed (declined,
+    expired, or removed by the patient)."""
 
     pending = "pending"
     active = "active"
     declined = "declined"
     expired = "expired"
+    removed = "removed"
 
 
 class InvitationStatus(StrEnum):
@@ -280,6 +282,9 @@ class DoctorLinkInput(BaseModel):
     patient_id: str
     doctor_id: str
     timings: DoctorLinkTimings
+    # A run started for a link already accepted, whose first run ended with the answer
+    # (before links stayed open): it only waits for the link to end.
+    already_active: bool = False
 
 
 class DoctorDecision(BaseModel):
@@ -288,6 +293,12 @@ class DoctorDecision(BaseModel):
 
 class DoctorLinkState(BaseModel):
     status: CareLinkStatus
+
+
+class RemoveDoctor(BaseModel):
+    """The patient takes the doctor out of their list (the `remove` update)."""
+
+    patient_id: str
 
 
 class NotifyDoctorOfInvitation(BaseModel):
@@ -299,6 +310,10 @@ class NotifyDoctorOfInvitation(BaseModel):
 class SetCareLinkStatus(BaseModel):
     link_id: str
     status: CareLinkStatus
+
+
+class EndCareLink(BaseModel):
+    link_id: str
 
 
 class NotifyPatientOfDecision(BaseModel):
@@ -351,5 +366,6 @@ CLOSE_INVITATION = ActivityRef("close_invitation", CloseInvitation, Done)
 NOTIFY_DOCTOR_OF_INVITATION = ActivityRef(
     "notify_doctor_of_invitation", NotifyDoctorOfInvitation, Done)
 SET_CARE_LINK_STATUS = ActivityRef("set_care_link_status", SetCareLinkStatus, Done)
+END_CARE_LINK = ActivityRef("end_care_link", EndCareLink, Done)
 NOTIFY_PATIENT_OF_DECISION = ActivityRef(
     "notify_patient_of_decision", NotifyPatientOfDecision, Done)

@@ -1,6 +1,12 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
-from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.accounts import (
+    CareLink,
+    DoctorProfile,
+    Invitation,
+    Pharmacy,
+    User,
+)
 from db.models.billing import (
     Balance,
     BillingAddress,
@@ -25,6 +31,8 @@ from db.models.record import (
     DocumentReport,
     DocumentShare,
     Treatment,
+    VitalShare,
+    VitalShareType,
     VitalSign,
 )
 
@@ -59,5 +67,7 @@ __all__ = [
     "RateLimitEvent",
     "Treatment",
     "User",
+    "VitalShare",
+    "VitalShareType",
     "VitalSign",
 ]
