@@ -57,7 +57,8 @@ def account_timings(settings: Settings) -> AccountTimings:
     )
 
 
-def _owner_attributes(user: User) -> list[SearchAttributePair[str]]:
+def owner_attributes(user: User) -> list[SearchAttributePair[str]]:
+    """Who a run is about, for the Temporal UI: a patient, a doctor, or a pharmacy."""
     if user.role == Role.doctor:
         return [SearchAttributePair(ESAME_DOCTOR_ID, user.id)]
     if user.role == Role.pharmacist and user.pharmacy_id:
@@ -96,7 +97,7 @@ async def start_account_validation(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=f"Account validation of {user.role} {user.esame_id}",
         search_attributes=TypedSearchAttributes([
-            *_owner_attributes(user),
+            *owner_attributes(user),
             SearchAttributePair(ESAME_STATUS, AccountStatus.pending_email_validation.value),
         ]),
     )

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
+    account_settings,
     accounts,
     audit,
     auth,
@@ -72,6 +73,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(auth.router)
     for router in accounts.routers:
+        app.include_router(router)
+    for router in account_settings.routers:
         app.include_router(router)
     app.include_router(invitations.router)
     app.include_router(doctors.directory_router)

@@ -1,5 +1,6 @@
 """Accounts: roles, statuses and the models of the account processes."""
 
+import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -33,6 +34,17 @@ class Sex(StrEnum):
     female = "female"
     male = "male"
     other = "other"
+
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def e164_phone(value: str) -> str:
+    """A phone number as stored: E.164, spaces, dots, dashes and brackets dropped."""
+    value = re.sub(r"[\s().-]", "", value)
+    if not _E164.fullmatch(value):
+        raise ValueError("an international number, e.g. +237670000001")
+    return value
 
 
 class Profile(BaseModel):

@@ -4,6 +4,8 @@ from db.models.accounts import (
     CareLink,
     DoctorProfile,
     Invitation,
+    PasswordReset,
+    PasswordResetAttempt,
     Pharmacy,
     User,
 )
@@ -63,6 +65,8 @@ __all__ = [
     "IdempotencyRecord",
     "Invitation",
     "Message",
+    "PasswordReset",
+    "PasswordResetAttempt",
     "Pharmacy",
     "RateLimitEvent",
     "Treatment",
