@@ -21,21 +21,18 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from api.account_processes import start_doctor_link
 from core.settings import Settings, TemporalSettings
 from core.temporal_client import ensure_search_attributes
-from db.base import utcnow
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
-from db.models import CareLink
-from domain.accounts import DoctorDecision, DoctorLinkState, Role
+from domain.accounts import DoctorDecision, DoctorLinkState
 from domain.messages import TEMPLATES
-from tests.support.users import make_user
+from tests.support.doctor_links import ask_a_doctor
 from workers.main import WorkerDeps, activities, workflows
 
 HISTORIES = Path(__file__).with_name("histories")
@@ -48,21 +45,10 @@ async def _save(handle: WorkflowHandle, name: str) -> None:  # type: ignore[type
     print(f"wrote {name}.json ({len(history.events)} events)")
 
 
-async def _link(client: Client, sessions: SessionMaker,
-                settings: Settings) -> tuple[WorkflowHandle, str]:  # type: ignore[type-arg]
-    doctor = await make_user(sessions, settings, Role.doctor)
-    patient = await make_user(sessions, settings, Role.patient)
-    link = CareLink(patient_id=patient.id, doctor_id=doctor.id, status="pending",
-                    created_at=utcnow())
-    async with sessions() as session, session.begin():
-        session.add(link)
-    return await start_doctor_link(client, settings, link), doctor.id
-
-
 async def _answered(env: WorkflowEnvironment, sessions: SessionMaker, settings: Settings,
                     answer: str, name: str) -> None:
-    handle, doctor_id = await _link(env.client, sessions, settings)
-    await handle.execute_update(answer, DoctorDecision(doctor_id=doctor_id),
+    _, _, doctor, handle = await ask_a_doctor(env.client, sessions, settings)
+    await handle.execute_update(answer, DoctorDecision(doctor_id=doctor.id),
                                 result_type=DoctorLinkState)
     if answer == "accept" and "before_removal" not in name:
         return  # an accepted link stays open: the recorder of its end goes on with it
@@ -82,7 +68,7 @@ async def _declined_before_removal(env: WorkflowEnvironment, sessions: SessionMa
 
 async def _expired_before_removal(env: WorkflowEnvironment, sessions: SessionMaker,
                                   settings: Settings) -> None:
-    handle, _ = await _link(env.client, sessions, settings)
+    *_, handle = await ask_a_doctor(env.client, sessions, settings)
     await env.sleep(settings.durations.doctor_invitation_expires_after + timedelta(hours=1))
     await handle.result()
     await _save(handle, "doctor_link_expired_before_removal")

@@ -3,7 +3,6 @@ request and ends only when the patient removes the doctor (real activities, test
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,44 +10,19 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.care_links import CareLinkActivities
 from activities.messaging import MessagingActivities
-from api.account_processes import start_doctor_link
 from core.settings import Settings
-from core.temporal_client import ensure_search_attributes
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import CareLink, Document, DocumentShare, VitalShare, VitalShareType
 from domain.accounts import DoctorDecision, DoctorLinkState, EndCareLink, RemoveDoctor, Role
-from domain.messages import TEMPLATES
+from tests.support.doctor_links import ask_a_doctor
 from tests.support.users import TestUser, make_user
-from workers.main import WorkerDeps, activities, workflows
+from workers.main import WorkerDeps
 
-pytestmark = pytest.mark.db
-
-
-@pytest.fixture(autouse=True)
-def _accepted_template() -> Iterator[None]:
-    # As in test_doctor_removal_e2e.py: the accepted template's name is fixed by issue 8.
-    added = "doctor_invitation_active" not in TEMPLATES
-    if added:
-        TEMPLATES["doctor_invitation_active"] = TEMPLATES["doctor_invitation_accepted"]
-    yield
-    if added:
-        del TEMPLATES["doctor_invitation_active"]
-
-
-@pytest.fixture
-async def env(
-    time_skipping_env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
-) -> AsyncIterator[WorkflowEnvironment]:
-    await ensure_search_attributes(time_skipping_env.client, settings)
-    deps = WorkerDeps.from_settings(settings, sessions)
-    async with Worker(time_skipping_env.client, task_queue=settings.temporal.task_queue,
-                      workflows=workflows(), activities=activities(deps)):
-        yield time_skipping_env
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("accepted_template")]
 
 
 async def _shares(sessions: SessionMaker, patient: TestUser, doctor: TestUser) -> None:
@@ -74,13 +48,7 @@ async def _count(sessions: SessionMaker, model: type) -> int:
 async def test_an_accepted_link_stays_until_the_patient_removes_the_doctor(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    doctor = await make_user(sessions, settings, Role.doctor)
-    patient = await make_user(sessions, settings, Role.patient)
-    link = CareLink(patient_id=patient.id, doctor_id=doctor.id, status="pending",
-                    created_at=utcnow())
-    async with sessions() as session, session.begin():
-        session.add(link)
-    handle = await start_doctor_link(env.client, settings, link)
+    link, patient, doctor, handle = await ask_a_doctor(env.client, sessions, settings)
     state = await handle.execute_update("accept", DoctorDecision(doctor_id=doctor.id),
                                         result_type=DoctorLinkState)
     assert state.status == "active"

@@ -7,7 +7,6 @@ it: documents and vitals, for this patient and this doctor only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,25 +21,11 @@ from db.engine import SessionMaker
 from db.models import AuditEntry, CareLink, DocumentShare, VitalShare
 from domain.accounts import DoctorLinkState, Role
 from domain.ids import doctor_link_workflow_id
-from domain.messages import TEMPLATES
 from tests.accounts.flows import delivered
 from tests.record.conftest import PDF, upload
 from tests.support.users import TestUser, make_user
 
-pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
-
-
-@pytest.fixture(autouse=True)
-def _accepted_template() -> Iterator[None]:
-    """On main an accepted link's run fails on the template name `doctor_invitation_active`
-    (issue 8, fixed on its own branch): supply it here, so that these tests see the run an
-    accepted link keeps open rather than the one removal starts for a closed run."""
-    added = "doctor_invitation_active" not in TEMPLATES
-    if added:
-        TEMPLATES["doctor_invitation_active"] = TEMPLATES["doctor_invitation_accepted"]
-    yield
-    if added:
-        del TEMPLATES["doctor_invitation_active"]
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker", "accepted_template")]
 
 
 def _handle(temporal_env: WorkflowEnvironment, link_id: str,

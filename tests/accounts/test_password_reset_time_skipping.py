@@ -11,14 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.messaging import MessagingActivities
 from activities.password_resets import PasswordResetActivities
 from api.app import create_app
 from core.security import hash_password
 from core.settings import Settings
-from core.temporal_client import ensure_search_attributes
 from db.engine import SessionMaker
 from db.models import PasswordReset, PasswordResetAttempt, User
 from domain.accounts import Role
@@ -27,20 +25,9 @@ from domain.password_resets import ApplyPasswordReset
 from tests.accounts.test_account_settings_e2e import NEW_PASSWORD, RESET, reset_token
 from tests.accounts.test_workflows_time_skipping import _messages
 from tests.support.users import TestUser, make_user
-from workers.main import WorkerDeps, activities, workflows
+from workers.main import WorkerDeps
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-async def env(
-    time_skipping_env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
-) -> AsyncIterator[WorkflowEnvironment]:
-    await ensure_search_attributes(time_skipping_env.client, settings)
-    deps = WorkerDeps.from_settings(settings, sessions)
-    async with Worker(time_skipping_env.client, task_queue=settings.temporal.task_queue,
-                      workflows=workflows(), activities=activities(deps)):
-        yield time_skipping_env
 
 
 @pytest.fixture
