@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -69,10 +70,18 @@ def _fees(profile: DoctorProfile) -> DoctorFees:
                       office=fee(profile.fee_office), record_fill=fee(profile.fee_record_fill))
 
 
-def _entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
+def directory_entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
     return DoctorDirectoryEntry(
         id=user.id, first_name=user.first_name, last_name=user.last_name,
         specialty=profile.specialty, city=profile.city or user.city, fees=_fees(profile))
+
+
+async def find_listed_doctor(
+    session: AsyncSession, doctor_id: str
+) -> tuple[User, DoctorProfile] | None:
+    """The doctor with this id if the directory lists them (its one listing rule), or None."""
+    found = (await session.execute(_listed_doctors().where(User.id == doctor_id))).first()
+    return None if found is None else (found[0], found[1])
 
 
 @directory_router.get("", response_model=Page[DoctorDirectoryEntry])
@@ -97,7 +106,7 @@ async def directory(
         query = query.where(or_(User.last_name > last_name,
                                 and_(User.last_name == last_name, User.id > last_id)))
     rows = (await session.execute(query.order_by(User.last_name, User.id).limit(limit + 1))).all()
-    items = [_entry(user, profile) for user, profile in rows[:limit]]
+    items = [directory_entry(user, profile) for user, profile in rows[:limit]]
     return Page(items=items,
                 next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
 

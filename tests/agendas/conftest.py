@@ -1,0 +1,79 @@
+"""Agenda tests: the API in process (agendas are plain data: no Temporal needed), users made
+in the database, and appointments inserted through the hold query, standing for the
+appointment process."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from api.app import create_app
+from core.settings import Settings
+from db.engine import SessionMaker
+from db.models import Appointment
+from db.queries.slots import take_hold
+from domain.accounts import Role
+from domain.appointments import AppointmentStatus, AppointmentType
+from domain.ids import new_id
+from tests.support.users import TestUser, make_user
+
+_references = itertools.count(1)
+
+
+def next_reference() -> str:
+    return f"RDV-TEST-{next(_references):06d}"
+
+
+@pytest.fixture
+def app(settings: Settings, sessions: SessionMaker) -> FastAPI:
+    return create_app(settings, sessions=sessions)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def patient(sessions: SessionMaker, settings: Settings) -> TestUser:
+    return await make_user(sessions, settings, Role.patient)
+
+
+@pytest.fixture
+async def doctor(sessions: SessionMaker, settings: Settings) -> TestUser:
+    return await make_user(sessions, settings, Role.doctor)
+
+
+async def hold(
+    sessions: SessionMaker, doctor: TestUser, patient: TestUser, start: datetime,
+    minutes: int = 30, *, status: AppointmentStatus = AppointmentStatus.pending_payment,
+    type_: AppointmentType = AppointmentType.office,
+) -> str:
+    """A hold taken through the query the appointment process uses, then (for another
+    status) moved on as its process would."""
+    async with sessions() as session:
+        row = await take_hold(
+            session, appointment_id=new_id(),
+            reference=next_reference(), patient_id=patient.id, doctor_id=doctor.id,
+            type=type_, start=start, end=start + timedelta(minutes=minutes),
+            hold_expires_at=start)
+        await session.commit()
+        appointment_id = row.id
+    if status != AppointmentStatus.pending_payment:
+        await set_status(sessions, appointment_id, status)
+    return appointment_id
+
+
+async def set_status(sessions: SessionMaker, appointment_id: str,
+                     status: AppointmentStatus) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(update(Appointment).where(Appointment.id == appointment_id)
+                              .values(status=status.value))
