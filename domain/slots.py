@@ -103,9 +103,10 @@ def slot_range(from_: date | datetime, to: date | datetime, tz: ZoneInfo,
     date as `to` is included. At most `max_days` days (counted on the doctor's wall clock,
     so a range of whole days is never refused for a DST change in it)."""
     start = from_ if isinstance(from_, datetime) else day_start(from_, tz)
-    if start > (to if isinstance(to, datetime) else day_start(to, tz)):
-        raise SlotRangeError("from", "`from` is after `to`")
     end = to if isinstance(to, datetime) else day_start(to + timedelta(days=1), tz)
+    both_dates = not isinstance(from_, datetime) and not isinstance(to, datetime)
+    if start > end or (both_dates and from_ > to):
+        raise SlotRangeError("from", "`from` is after `to`")
     wall_span = (end.astimezone(tz).replace(tzinfo=None)
                  - start.astimezone(tz).replace(tzinfo=None))
     if wall_span > timedelta(days=max_days):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ActiveDoctor, ActiveUser, SessionDep
@@ -28,7 +28,7 @@ def doctor_timezone(user: User) -> str:
 async def doctor_page(session: AsyncSession, user: User, profile: DoctorProfile) -> DoctorPage:
     entry = directory_entry(user, profile)
     available = {AppointmentType(kind) for kind in await session.scalars(
-        select(distinct(AvailabilityRule.type)).where(AvailabilityRule.doctor_id == user.id))}
+        select(AvailabilityRule.type).where(AvailabilityRule.doctor_id == user.id).distinct())}
     fees = {Service.opinion: entry.fees.opinion, Service.record_fill: entry.fees.record_fill,
             Service.teleconsultation: entry.fees.teleconsultation,
             Service.office: entry.fees.office}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -77,3 +77,26 @@ async def set_status(sessions: SessionMaker, appointment_id: str,
     async with sessions() as session, session.begin():
         await session.execute(update(Appointment).where(Appointment.id == appointment_id)
                               .values(status=status.value))
+
+
+def next_monday(weeks_ahead: int = 1) -> date:
+    """A Monday at least a week from today: slots there are past no notice."""
+    today = datetime.now(UTC).date()
+    days_to_monday = (7 - today.weekday()) % 7 or 7
+    return today + timedelta(days=days_to_monday + 7 * weeks_ahead)
+
+
+WEEK = [
+    {"weekday": 1, "start": "08:00", "end": "12:00", "type": "office", "slot_minutes": 30},
+    {"weekday": 1, "start": "14:00", "end": "16:00", "type": "teleconsultation",
+     "slot_minutes": 20},
+    {"weekday": 3, "start": "17:00", "end": "18:00", "type": "emergency", "slot_minutes": 15},
+]
+
+
+async def set_week(client: httpx.AsyncClient, doctor: TestUser,
+                   rules: list[dict[str, object]] | None = None) -> httpx.Response:
+    response = await client.put("/api/v1/doctor/availability", headers=doctor.headers,
+                                json={"rules": WEEK if rules is None else rules})
+    assert response.status_code == 200, response.text
+    return response

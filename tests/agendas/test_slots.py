@@ -51,7 +51,7 @@ def day_slots(rules: list[AvailabilityRule], zone: str, day: date, **kwargs):  #
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc,arg-type]
 
 
 def local(moment: datetime, zone: str) -> str:
