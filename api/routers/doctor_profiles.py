@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ActiveDoctor, ActiveUser, SessionDep
 from api.problems import Problem
-from api.routers.doctors import directory_entry, find_listed_doctor
+from api.routers.doctors import directory_entry, find_listed_doctor, own_doctor_profile
 from db.models import AvailabilityRule, DoctorProfile, User
 from domain.agendas import DoctorPage, DoctorProfileUpdate, Service, offered_services
 from domain.appointments import AppointmentType
@@ -48,17 +48,10 @@ async def public_page(doctor_id: str, _: ActiveUser, session: SessionDep) -> Doc
     return await doctor_page(session, *found)
 
 
-async def _own_profile(session: AsyncSession, doctor: User) -> DoctorProfile:
-    profile = await session.get(DoctorProfile, doctor.id)
-    if profile is None:
-        raise Problem(404, "This doctor has no doctor profile.")
-    return profile
-
-
 @profile_router.get("", response_model=DoctorPage)
 async def my_page(doctor: ActiveDoctor, session: SessionDep) -> DoctorPage:
     """The doctor's own page as patients see it (listed in the directory or not yet)."""
-    return await doctor_page(session, doctor, await _own_profile(session, doctor))
+    return await doctor_page(session, doctor, await own_doctor_profile(session, doctor))
 
 
 @profile_router.put("", response_model=DoctorPage,
@@ -68,7 +61,7 @@ async def save_my_page(
     body: DoctorProfileUpdate, doctor: ActiveDoctor, session: SessionDep
 ) -> DoctorPage:
     """Only the fields sent change; null or an empty text clears one."""
-    profile = await _own_profile(session, doctor)
+    profile = await own_doctor_profile(session, doctor)
     for field in body.model_fields_set:
         value = getattr(body, field)
         setattr(profile, field, value if field != "languages" else (value or None))

@@ -133,7 +133,7 @@ async def invite_doctor(
     body: DoctorRequest, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> MyDoctor:
-    found = (await session.execute(_listed_doctors().where(User.id == body.doctor_id))).first()
+    found = await find_listed_doctor(session, body.doctor_id)
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
     doctor, profile = found
@@ -244,7 +244,8 @@ async def _after(session: SessionDep, query: Select, cursor: str | None,  # type
 
 # --- a doctor's fees ----------------------------------------------------------------------
 
-async def _doctor_profile(session: SessionDep, doctor: User) -> DoctorProfile:
+async def own_doctor_profile(session: AsyncSession, doctor: User) -> DoctorProfile:
+    """The signed-in doctor's profile (404 for an account without one)."""
     profile = await session.get(DoctorProfile, doctor.id)
     if profile is None:
         raise Problem(404, "This doctor has no doctor profile.")
@@ -253,7 +254,7 @@ async def _doctor_profile(session: SessionDep, doctor: User) -> DoctorProfile:
 
 @doctor_fees_router.get("", response_model=DoctorFees)
 async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
-    return _fees(await _doctor_profile(session, doctor))
+    return _fees(await own_doctor_profile(session, doctor))
 
 
 @doctor_fees_router.put("", response_model=DoctorFees,
@@ -262,7 +263,7 @@ async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
 async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
     """The doctor's prices, shown in the directory and charged by later processes. They are
     in the doctor's own currency (fixed with their profile); 0 means free."""
-    profile = await _doctor_profile(session, doctor)
+    profile = await own_doctor_profile(session, doctor)
     currency = doctor.currency or profile.fee_currency
     fees = {"opinion": body.opinion, "teleconsultation": body.teleconsultation,
             "office": body.office, "record_fill": body.record_fill}

@@ -1,55 +1,27 @@
-"""Agenda tests: the API in process (agendas are plain data: no Temporal needed), users made
-in the database, and appointments inserted through the hold query, standing for the
-appointment process."""
+"""Agenda tests: the API in process (agendas are plain data, no Temporal needed: `app`,
+`client`, `patient`, `doctor` from tests/support/in_process.py), users made in the database,
+and appointments inserted through the hold query, standing for the appointment process."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import update
 
-from api.app import create_app
-from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import Appointment
 from db.queries.slots import take_hold
-from domain.accounts import Role
 from domain.appointments import AppointmentStatus, AppointmentType
 from domain.ids import new_id
-from tests.support.users import TestUser, make_user
+from tests.support.users import TestUser
 
 _references = itertools.count(1)
 
 
 def next_reference() -> str:
     return f"RDV-TEST-{next(_references):06d}"
-
-
-@pytest.fixture
-def app(settings: Settings, sessions: SessionMaker) -> FastAPI:
-    return create_app(settings, sessions=sessions)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-@pytest.fixture
-async def patient(sessions: SessionMaker, settings: Settings) -> TestUser:
-    return await make_user(sessions, settings, Role.patient)
-
-
-@pytest.fixture
-async def doctor(sessions: SessionMaker, settings: Settings) -> TestUser:
-    return await make_user(sessions, settings, Role.doctor)
 
 
 async def hold(
