@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from temporalio.client import Client
 
+from api.problems import Problem
 from core.settings import Settings
 
 
@@ -37,4 +38,5 @@ async def cancel_for_closed_period(
     # The appointment process fills this in: an Update (or signal and wait) of the workflow
     # `appointment-<cancellation.appointment_id>`. Until then no code creates appointments,
     # so nothing reaches this line outside the tests (which replace this function).
-    raise NotImplementedError("the appointment process cancels appointments")
+    raise Problem(501, "Appointments cannot be canceled yet: the appointment process is not "
+                       "there. The period is closed; its appointments stay as they are.")

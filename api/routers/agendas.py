@@ -224,7 +224,9 @@ async def doctor_slots(
     try:
         window = slot_range(first, last, tz, max_days=settings.limits.slot_range_max_days)
     except SlotRangeError as err:
-        raise Problem(422, f"{err}.", errors=[{"field": err.field, "message": str(err)}]) from err
+        message = str(err)
+        raise Problem(422, f"{message[:1].upper()}{message[1:]}.",
+                      errors=[{"field": err.field, "message": message}]) from err
     except OverflowError as err:
         raise Problem(422, "The range is out of the calendar.",
                       errors=[{"field": "to", "message": "out of range"}]) from err
