@@ -13,10 +13,12 @@ from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
     accounts,
+    agendas,
     audit,
     auth,
     billing,
     dev,
+    doctor_profiles,
     doctors,
     documents,
     drugs,
@@ -76,6 +78,10 @@ def create_app(
     app.include_router(doctors.my_doctors_router)
     app.include_router(doctors.doctor_side_router)
     app.include_router(doctors.doctor_fees_router)
+    app.include_router(doctor_profiles.public_router)
+    app.include_router(doctor_profiles.profile_router)
+    app.include_router(agendas.availability_router)
+    app.include_router(agendas.slots_router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)

@@ -64,6 +64,8 @@ class Durations(BaseModel):
     payment_checkout_wait: timedelta = timedelta(seconds=20)
     renewal_reminder_before: timedelta = timedelta(days=3)
     grace_period: timedelta = timedelta(days=7)
+    # Agendas: no slot is offered (or can be booked) sooner than this from now.
+    booking_min_notice: timedelta = timedelta(hours=1)
 
 
 class Limits(BaseModel):
@@ -78,6 +80,10 @@ class Limits(BaseModel):
     document_max_bytes: int = 20 * 1024 * 1024
     documents_per_upload: int = 10
     storage_default_quota_bytes: int = 1024**3
+    # Agendas: the longest range of slots one request may ask for (two months of calendar).
+    slot_range_max_days: int = 62
+    # A closed period (leave, congress) lasts at most this long.
+    closed_period_max_days: int = 366
 
 
 class EmailSettings(BaseModel):

@@ -1,6 +1,8 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
 from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.agendas import AvailabilityRule, ClosedPeriod
+from db.models.appointments import Appointment
 from db.models.billing import (
     Balance,
     BillingAddress,
@@ -29,6 +31,9 @@ from db.models.record import (
 )
 
 __all__ = [
+    "Appointment",
+    "AvailabilityRule",
+    "ClosedPeriod",
     "Allergy",
     "Antecedent",
     "AttendingDoctor",
