@@ -16,6 +16,7 @@ from api.routers import (
     audit,
     auth,
     billing,
+    consultations,
     dev,
     doctors,
     documents,
@@ -23,6 +24,7 @@ from api.routers import (
     health,
     invitations,
     record,
+    requests,
     sandbox,
     vitals,
     webhooks,
@@ -82,6 +84,8 @@ def create_app(
     app.include_router(vitals.router)
     app.include_router(audit.router)
     app.include_router(billing.router)
+    app.include_router(consultations.router)
+    app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)

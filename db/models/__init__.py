@@ -15,6 +15,7 @@ from db.models.billing import (
     SandboxCharge,
     Subscription,
 )
+from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -27,6 +28,8 @@ from db.models.record import (
     Treatment,
     VitalSign,
 )
+from db.models.references import ReferenceCounter
+from db.models.requests import RequestIndexEntry
 
 __all__ = [
     "Allergy",
@@ -46,6 +49,7 @@ __all__ = [
     "Subscription",
     "AuditEntry",
     "CareLink",
+    "Consultation",
     "DoctorProfile",
     "Document",
     "DocumentReport",
@@ -56,7 +60,10 @@ __all__ = [
     "Invitation",
     "Message",
     "Pharmacy",
+    "PrescriptionItem",
     "RateLimitEvent",
+    "ReferenceCounter",
+    "RequestIndexEntry",
     "Treatment",
     "User",
     "VitalSign",
