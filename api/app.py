@@ -17,6 +17,7 @@ from api.routers import (
     audit,
     auth,
     billing,
+    consultations,
     dev,
     doctor_profiles,
     doctors,
@@ -25,6 +26,7 @@ from api.routers import (
     health,
     invitations,
     record,
+    requests,
     sandbox,
     vitals,
     webhooks,
@@ -88,6 +90,8 @@ def create_app(
     app.include_router(vitals.router)
     app.include_router(audit.router)
     app.include_router(billing.router)
+    app.include_router(consultations.router)
+    app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)

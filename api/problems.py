@@ -52,7 +52,8 @@ class Problem(Exception):
         self.title = title or _TITLES.get(status, "Error")
         self.errors = errors
         self.headers = headers
-        # RFC 9457 extension members, beside the standard ones (e.g. what is in the way).
+        # RFC 9457 extension members, beside type/title/status/detail (e.g. `feature`, or
+        # the appointments in the way of a closed period).
         self.extensions = extensions or {}
 
 

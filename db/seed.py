@@ -1,25 +1,52 @@
 """Demo data for `make run`: doctors of several specialties (with a week of availability
-each, so slots are free at once), a pharmacy and its staff, an admin.
+each, so slots are free at once), a pharmacy and its staff, an admin, and a patient who
+already has two doctors and a consultation with prescriptions (so the pharmacy flow can
+be tried at once).
 
-Idempotent: run it again and it adds only what is missing.
+Idempotent: run it again and it adds only what is missing. The patient's plan is not here:
+a subscription's status belongs to its workflow, so `esame up` subscribes the demo patient
+through the API once everything runs (cli/demo.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.security import hash_password
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import AvailabilityRule, DoctorProfile, Pharmacy, User
-from domain.accounts import AccountStatus, Role
+from db.models import (
+    AvailabilityRule,
+    CareLink,
+    Consultation,
+    DoctorProfile,
+    DrugProduct,
+    Pharmacy,
+    User,
+)
+from db.queries.consultations import publish, write_draft
+from domain.accounts import AccountStatus, CareLinkStatus, Role
 from domain.agendas import clock_minutes
+from domain.consultations import (
+    ConsultationIn,
+    ConsultationKind,
+    ConsultationSource,
+    PrescriptionItemIn,
+)
 from domain.ids import new_esame_id
 
 DEMO_PASSWORD = "esame-demo-2026"
 DEMO_PHARMACY_ID = "demo-pharmacy-bastos"
+DEMO_PATIENT_EMAIL = "patient@esame.local"
+# The demo patient's doctors (accepted, as if they had answered the patient's invitation).
+DEMO_PATIENT_DOCTORS = ("dr.mbarga@esame.local", "dr.fotso@esame.local")
+# The demo consultation stands for an office visit held before the demo starts: its source
+# is no appointment of the database (there is no process to come back to).
+DEMO_CONSULTATION_SOURCE = "demo-office-visit-1"
 
 
 # A block of a demo week: these ISO weekdays, from start to end (the doctor's wall clock),
@@ -139,10 +166,11 @@ async def seed_demo_data(sessions: SessionMaker) -> list[str]:
                                  pharmacy_id=DEMO_PHARMACY_ID)
         if pharmacist:
             created.append("pharmacist pharmacie.bastos@esame.local")
-        patient = await _user(session, "patient@esame.local", Role.patient, "Aïcha", "Bello",
-                              password_hash, city="Douala", phone="+237670000001")
+        patient = await _user(session, DEMO_PATIENT_EMAIL, Role.patient, "Aïcha", "Bello",
+                              password_hash, city="Douala", phone="+237670000001",
+                              address_line="Rue Joss, Bonanjo")
         if patient:
-            created.append("patient patient@esame.local")
+            created.append(f"patient {DEMO_PATIENT_EMAIL}")
         for doc in DEMO_DOCTORS:
             user = await _user(session, doc.email, Role.doctor, doc.first_name, doc.last_name,
                                password_hash, city=doc.city, timezone=doc.timezone,
@@ -158,6 +186,7 @@ async def seed_demo_data(sessions: SessionMaker) -> list[str]:
                 await session.flush()
                 created.append(f"doctor {doc.email} ({doc.specialty}, {doc.timezone})")
             await _demo_agenda(session, doc)
+        created += await _patient_care(session)
     return created
 
 
@@ -179,3 +208,63 @@ async def _demo_agenda(session, doc: DemoDoctor) -> None:  # type: ignore[no-unt
             doctor_id=user_id, weekday=weekday, start_minute=clock_minutes(start),
             end_minute=clock_minutes(end, end_of_day=True), type=kind,
             slot_minutes=slot_minutes) for weekday in weekdays)
+
+
+async def _user_id(session: AsyncSession, email: str) -> str:
+    user_id = await session.scalar(select(User.id).where(User.email == email))
+    assert user_id is not None, f"demo account {email} missing"
+    return user_id
+
+
+async def _patient_care(session: AsyncSession) -> list[str]:
+    """The demo patient's doctors and a past consultation with prescriptions."""
+    created: list[str] = []
+    patient_id = await _user_id(session, DEMO_PATIENT_EMAIL)
+    for email in DEMO_PATIENT_DOCTORS:
+        doctor_id = await _user_id(session, email)
+        linked = await session.scalar(select(CareLink.id).where(
+            CareLink.patient_id == patient_id, CareLink.doctor_id == doctor_id,
+            CareLink.status == CareLinkStatus.active.value))
+        if linked is None:
+            session.add(CareLink(patient_id=patient_id, doctor_id=doctor_id,
+                                 status=CareLinkStatus.active.value, decided_at=utcnow()))
+            created.append(f"{email} is a doctor of {DEMO_PATIENT_EMAIL}")
+    if await session.scalar(select(Consultation.id).where(
+            Consultation.source_id == DEMO_CONSULTATION_SOURCE)) is None:
+        await _demo_consultation(session, patient_id,
+                                 await _user_id(session, DEMO_PATIENT_DOCTORS[0]))
+        created.append(f"a consultation with prescriptions for {DEMO_PATIENT_EMAIL}")
+    return created
+
+
+# Drugs of the catalogue (CIS codes of the BDPM), with a typed name should one be missing.
+_DEMO_PRESCRIPTION = (
+    ("63458349", "AMLOR 5 mg, gélule", "1 gélule", "le matin", 30, 1),
+    ("60234100", "DOLIPRANE 1000 mg, comprimé", "1 comprimé", "jusqu'à 3 fois par jour "
+     "en cas de douleur", 10, 1),
+)
+
+
+async def _demo_consultation(session: AsyncSession, patient_id: str, doctor_id: str) -> None:
+    """Written and published as a completed appointment's would be (the draft, then its
+    publication), a week before the demo starts."""
+    known = set(await session.scalars(select(DrugProduct.id).where(
+        DrugProduct.id.in_([drug_id for drug_id, *_ in _DEMO_PRESCRIPTION]))))
+    items = [
+        PrescriptionItemIn(drug_id=drug_id if drug_id in known else None,
+                           name=None if drug_id in known else name, dosage=dosage,
+                           frequency=frequency, duration_days=days, quantity=quantity)
+        for drug_id, name, dosage, frequency, days, quantity in _DEMO_PRESCRIPTION
+    ]
+    body = ConsultationIn(
+        summary=("Contrôle de l'hypertension artérielle. Tension à 150/95 mmHg au cabinet, "
+                 "pas de signe de gravité. Traitement par amlodipine débuté.\n"
+                 "Automesure tensionnelle à domicile pendant deux semaines."),
+        recommendations="Réduire le sel, marcher 30 minutes par jour; revoir dans un mois.",
+        prescriptions=items,
+    )
+    consultation_id = await write_draft(
+        session, source=ConsultationSource.appointment, source_id=DEMO_CONSULTATION_SOURCE,
+        kind=ConsultationKind.office, patient_id=patient_id, doctor_id=doctor_id,
+        occurred_at=utcnow() - timedelta(days=7), body=body)
+    await publish(session, consultation_id, DEMO_CONSULTATION_SOURCE)

@@ -17,6 +17,7 @@ from db.models.billing import (
     SandboxCharge,
     Subscription,
 )
+from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -29,6 +30,8 @@ from db.models.record import (
     Treatment,
     VitalSign,
 )
+from db.models.references import ReferenceCounter
+from db.models.requests import RequestIndexEntry
 
 __all__ = [
     "Appointment",
@@ -51,6 +54,7 @@ __all__ = [
     "Subscription",
     "AuditEntry",
     "CareLink",
+    "Consultation",
     "DoctorProfile",
     "Document",
     "DocumentReport",
@@ -61,7 +65,10 @@ __all__ = [
     "Invitation",
     "Message",
     "Pharmacy",
+    "PrescriptionItem",
     "RateLimitEvent",
+    "ReferenceCounter",
+    "RequestIndexEntry",
     "Treatment",
     "User",
     "VitalSign",
