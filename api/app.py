@@ -14,17 +14,21 @@ from api.problems import install_problem_handlers
 from api.routers import (
     account_settings,
     accounts,
+    agendas,
     audit,
     auth,
     billing,
+    consultations,
     dev,
     doctor_patients,
+    doctor_profiles,
     doctors,
     documents,
     drugs,
     health,
     invitations,
     record,
+    requests,
     sandbox,
     vital_shares,
     vitals,
@@ -82,6 +86,10 @@ def create_app(
     app.include_router(doctors.doctor_side_router)
     app.include_router(doctors.doctor_fees_router)
     app.include_router(doctor_patients.router)
+    app.include_router(doctor_profiles.public_router)
+    app.include_router(doctor_profiles.profile_router)
+    app.include_router(agendas.availability_router)
+    app.include_router(agendas.slots_router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)
@@ -89,6 +97,8 @@ def create_app(
     app.include_router(vital_shares.router)
     app.include_router(audit.router)
     app.include_router(billing.router)
+    app.include_router(consultations.router)
+    app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)

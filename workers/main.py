@@ -18,10 +18,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.accounts import AccountActivities
 from activities.billing import BillingActivities
 from activities.care_links import CareLinkActivities
+from activities.consultations import ConsultationActivities
 from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
+from activities.plans import PlanActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
@@ -96,6 +98,8 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         payments.check_refund_status, payments.record_refund_failed, payments.save_card,
         billing.record_subscription, billing.grant_period_allowance, billing.record_purchase,
         billing.credit_purchase,
+        *ConsultationActivities(deps.sessions).all(),
+        *PlanActivities(deps.sessions).all(),
     ]
 
 

@@ -9,6 +9,8 @@ from db.models.accounts import (
     Pharmacy,
     User,
 )
+from db.models.agendas import AvailabilityRule, ClosedPeriod
+from db.models.appointments import Appointment
 from db.models.billing import (
     Balance,
     BillingAddress,
@@ -23,6 +25,7 @@ from db.models.billing import (
     SandboxCharge,
     Subscription,
 )
+from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -37,8 +40,13 @@ from db.models.record import (
     VitalShareType,
     VitalSign,
 )
+from db.models.references import ReferenceCounter
+from db.models.requests import RequestIndexEntry
 
 __all__ = [
+    "Appointment",
+    "AvailabilityRule",
+    "ClosedPeriod",
     "Allergy",
     "Antecedent",
     "AttendingDoctor",
@@ -56,6 +64,7 @@ __all__ = [
     "Subscription",
     "AuditEntry",
     "CareLink",
+    "Consultation",
     "DoctorProfile",
     "Document",
     "DocumentReport",
@@ -68,7 +77,10 @@ __all__ = [
     "PasswordReset",
     "PasswordResetAttempt",
     "Pharmacy",
+    "PrescriptionItem",
     "RateLimitEvent",
+    "ReferenceCounter",
+    "RequestIndexEntry",
     "Treatment",
     "User",
     "VitalShare",

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, created_at_column, id_column, utcnow
@@ -78,6 +78,10 @@ class DoctorProfile(Base):
     fee_record_fill: Mapped[int] = mapped_column(Integer, default=0)
     # Listed in the directory once the account is active.
     listed: Mapped[bool] = mapped_column(default=False)
+    # The public page (migration 0120_agendas): bio, languages (ISO codes), office address.
+    bio: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
+    office_address: Mapped[str | None] = mapped_column(String(300))
 
     user: Mapped[User] = relationship(back_populates="doctor", lazy="raise")
 

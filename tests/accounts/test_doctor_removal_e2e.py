@@ -7,6 +7,7 @@ it: documents and vitals, for this patient and this doctor only.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import AuditEntry, CareLink, DocumentShare, VitalShare
+from db.models import Appointment, AuditEntry, CareLink, DocumentShare, VitalShare
 from domain.accounts import DoctorLinkState, Role
 from domain.ids import doctor_link_workflow_id
 from tests.accounts.flows import delivered
@@ -224,9 +225,19 @@ async def test_removal_ends_this_patients_shares_with_this_doctor_only(
     kept_by_colleague = await _share_everything(api, patient, colleague)
     removed_doc = await _share_everything(api, patient, doctor)
     kept_by_neighbour = await _share_everything(api, neighbour, doctor)
+    # A paid appointment with the doctor under way: another process's row.
+    start = utcnow() + timedelta(days=3)
+    appointment = Appointment(reference="RDV-2026-999001", patient_id=patient.id,
+                              doctor_id=doctor.id, type="teleconsultation", status="confirmed",
+                              start_at=start, end_at=start + timedelta(minutes=30))
+    async with sessions() as session, session.begin():
+        session.add(appointment)
 
     assert (await api.delete(f"/api/v1/me/doctors/{doctor.id}",
                              headers=patient.headers)).status_code == 204
+    async with sessions() as session:
+        kept = await session.get(Appointment, appointment.id)
+        assert kept is not None and (kept.status, kept.doctor_id) == ("confirmed", doctor.id)
     for reader, document, status in ((colleague, kept_by_colleague, 200),
                                      (doctor, kept_by_neighbour, 200),
                                      (doctor, removed_doc, 404)):
