@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.idempotency import IdempotencyMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
+    account_settings,
     accounts,
     agendas,
     audit,
@@ -19,6 +20,7 @@ from api.routers import (
     billing,
     consultations,
     dev,
+    doctor_patients,
     doctor_profiles,
     doctors,
     documents,
@@ -28,6 +30,7 @@ from api.routers import (
     record,
     requests,
     sandbox,
+    vital_shares,
     vitals,
     webhooks,
 )
@@ -75,11 +78,14 @@ def create_app(
     app.include_router(auth.router)
     for router in accounts.routers:
         app.include_router(router)
+    for router in account_settings.routers:
+        app.include_router(router)
     app.include_router(invitations.router)
     app.include_router(doctors.directory_router)
     app.include_router(doctors.my_doctors_router)
     app.include_router(doctors.doctor_side_router)
     app.include_router(doctors.doctor_fees_router)
+    app.include_router(doctor_patients.router)
     app.include_router(doctor_profiles.public_router)
     app.include_router(doctor_profiles.profile_router)
     app.include_router(agendas.availability_router)
@@ -88,6 +94,7 @@ def create_app(
     app.include_router(documents.router)
     app.include_router(drugs.router)
     app.include_router(vitals.router)
+    app.include_router(vital_shares.router)
     app.include_router(audit.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)

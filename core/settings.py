@@ -58,6 +58,8 @@ class Durations(BaseModel):
     invitation_expires_after: timedelta = timedelta(days=14)
     doctor_invitation_reminder_after: timedelta = timedelta(days=2)
     doctor_invitation_expires_after: timedelta = timedelta(days=7)
+    # A password reset link works this long (a timer of its process), once.
+    password_reset_expires_after: timedelta = timedelta(hours=1)
     payment_deadline: timedelta = timedelta(minutes=30)
     payment_poll_initial: timedelta = timedelta(seconds=10)
     payment_poll_max: timedelta = timedelta(minutes=5)
@@ -78,6 +80,11 @@ class Limits(BaseModel):
     invitations_per_day: int = 20
     verification_resends_per_window: int = 5
     verification_resend_window: timedelta = timedelta(hours=1)
+    # Password reset requests, counted whether or not the address has an account (so the
+    # answer tells nothing): per address, and per client (IP address), in one window.
+    password_resets_per_address: int = 3
+    password_resets_per_client: int = 20
+    password_reset_window: timedelta = timedelta(hours=1)
     # Medical record documents: one file's size, files per upload, and the storage of the
     # free tier (no plan); a plan and bought storage raise it (domain/entitlements.py).
     document_max_bytes: int = 20 * 1024 * 1024

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.account_processes import commit_then_start, doctor_link_handle, start_doctor_link
+from api.account_processes import (
+    commit_then_start,
+    doctor_link_handle,
+    remove_doctor_link,
+    start_doctor_link,
+)
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import (
     ActiveDoctor,
@@ -165,6 +170,29 @@ async def my_doctors(
     items = [_my_doctor(*row) for row in rows[:limit]]
     return Page(items=items,
                 next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+@my_doctors_router.delete("/{doctor_id}", status_code=204, response_class=Response,
+                          responses={404: {"description": "not one of the patient's doctors"}})
+async def remove_doctor(
+    doctor_id: str, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
+    temporal: TemporalClient,
+) -> Response:
+    """The doctor leaves the patient's list (a request not yet answered is withdrawn), and
+    what was shared with them (documents, vitals) stops being shared; paid processes with
+    that doctor go on. Done by the link's process, so its run in Temporal shows it."""
+    links = (await session.scalars(select(CareLink).where(
+        CareLink.patient_id == patient.id, CareLink.doctor_id == doctor_id,
+        CareLink.status.in_(_OPEN)))).all()
+    if not links:
+        raise Problem(404, "This doctor is not in your list.")
+    for link in links:
+        try:
+            await remove_doctor_link(temporal, settings, link)
+        except (WorkflowUpdateFailedError, RPCError) as err:
+            raise problem_from_temporal(err, closed_detail="This link is already closed.") \
+                from err
+    return Response(status_code=204)
 
 
 # --- the doctor's side ------------------------------------------------------------------

@@ -1,6 +1,14 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
-from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.accounts import (
+    CareLink,
+    DoctorProfile,
+    Invitation,
+    PasswordReset,
+    PasswordResetAttempt,
+    Pharmacy,
+    User,
+)
 from db.models.agendas import AvailabilityRule, ClosedPeriod
 from db.models.appointments import Appointment
 from db.models.billing import (
@@ -28,6 +36,8 @@ from db.models.record import (
     DocumentReport,
     DocumentShare,
     Treatment,
+    VitalShare,
+    VitalShareType,
     VitalSign,
 )
 from db.models.references import ReferenceCounter
@@ -64,6 +74,8 @@ __all__ = [
     "IdempotencyRecord",
     "Invitation",
     "Message",
+    "PasswordReset",
+    "PasswordResetAttempt",
     "Pharmacy",
     "PrescriptionItem",
     "RateLimitEvent",
@@ -71,5 +83,7 @@ __all__ = [
     "RequestIndexEntry",
     "Treatment",
     "User",
+    "VitalShare",
+    "VitalShareType",
     "VitalSign",
 ]

@@ -50,6 +50,9 @@ class User(Base):
     validation_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     verification_code_hash: Mapped[str | None] = mapped_column(String(64))
     code_verified_at: Mapped[datetime | None] = mapped_column()
+    # In every access token ("sv"); a password change or reset raises it, which ends every
+    # session opened before (migration 0160_account_settings).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     email_validated_at: Mapped[datetime | None] = mapped_column()
     phone_verified_at: Mapped[datetime | None] = mapped_column()
@@ -97,6 +100,35 @@ class CareLink(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class PasswordReset(Base):
+    """A password reset link: its status belongs to its `password-reset-<id>` process."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    # Only the hash of the link's token; set when the link is sent.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class PasswordResetAttempt(Base):
+    """A use of a reset link: the new password's hash, kept here by the API for the process
+    to apply (so that it never travels through a workflow history), one row per request so
+    that two uses at the same instant cannot mix their passwords. Deleted when the reset
+    closes."""
+
+    __tablename__ = "password_reset_attempts"
+
+    id: Mapped[str] = id_column()
+    reset_id: Mapped[str] = mapped_column(ForeignKey("password_resets.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Invitation(Base):
