@@ -68,6 +68,11 @@ class CareLinkStatus(StrEnum):
     expired = "expired"
 
 
+# One live link per patient and doctor: asked (pending) or accepted (active); a partial
+# unique index holds the rule (db/models/accounts.py).
+LIVE_CARE_LINK = (CareLinkStatus.pending, CareLinkStatus.active)
+
+
 class InvitationStatus(StrEnum):
     pending = "pending"
     accepted = "accepted"

@@ -14,7 +14,12 @@ from sqlalchemy import Select, and_, func, or_, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.account_processes import commit_then_start, doctor_link_handle, start_doctor_link
+from api.account_processes import (
+    commit_then_start,
+    doctor_link_handle,
+    heal_doctor_link,
+    start_doctor_link,
+)
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import (
     ActiveDoctor,
@@ -24,11 +29,14 @@ from api.deps import (
     SettingsDep,
     TemporalClient,
 )
+from api.one_at_a_time import insert_or_existing
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
 from db.base import utcnow
 from db.models import CareLink, DoctorProfile, User
+from db.models.accounts import LIVE_CARE_LINK_PER_PAIR
 from domain.accounts import (
+    LIVE_CARE_LINK,
     AccountStatus,
     CareLinkStatus,
     DoctorDecision,
@@ -115,7 +123,7 @@ def _my_doctor(link: CareLink, doctor: User, profile: DoctorProfile) -> MyDoctor
                     created_at=link.created_at)
 
 
-_OPEN = (CareLinkStatus.pending.value, CareLinkStatus.active.value)
+_OPEN = [status.value for status in LIVE_CARE_LINK]
 
 
 @my_doctors_router.post("", status_code=202, response_model=MyDoctor,
@@ -128,15 +136,26 @@ async def invite_doctor(
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
     doctor, profile = found
-    existing = await session.scalar(select(CareLink).where(
-        CareLink.patient_id == patient.id, CareLink.doctor_id == doctor.id,
-        CareLink.status.in_(_OPEN)))
-    if existing is not None:  # asked already: the same request, no second email
-        return _my_doctor(existing, doctor, profile)
-    link = CareLink(patient_id=patient.id, doctor_id=doctor.id,
-                    status=CareLinkStatus.pending.value, created_at=utcnow())
-    session.add(link)
-    await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link), link)
+
+    async def live_link() -> CareLink | None:
+        return await session.scalar(select(CareLink).where(
+            CareLink.patient_id == patient.id, CareLink.doctor_id == doctor.id,
+            CareLink.status.in_(_OPEN)).execution_options(populate_existing=True))
+
+    # Asked already (a moment ago, or at this very instant): the same request, no second
+    # email. The database decides between two requests of the same instant.
+    asked = await live_link()
+    if asked is not None:
+        if asked.status == CareLinkStatus.pending:
+            await heal_doctor_link(temporal, settings, asked)
+        return _my_doctor(asked, doctor, profile)
+    link, created = await insert_or_existing(
+        session, CareLink(patient_id=patient.id, doctor_id=doctor.id,
+                          status=CareLinkStatus.pending.value, created_at=utcnow()),
+        rule=LIVE_CARE_LINK_PER_PAIR, existing=live_link)
+    if created:
+        await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link),
+                                link)
     return _my_doctor(link, doctor, profile)
 
 

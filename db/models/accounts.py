@@ -6,6 +6,11 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, created_at_column, id_column, utcnow
+from db.one_at_a_time import one_live_per
+from domain.accounts import LIVE_CARE_LINK
+
+LIVE_CARE_LINK_PER_PAIR = "uq_care_links_live_per_pair"
+INVITATION_PER_ADDRESS = "uq_invitations_inviter_id"
 
 
 class Pharmacy(Base):
@@ -80,11 +85,14 @@ class DoctorProfile(Base):
 
 
 class CareLink(Base):
-    """A patient's doctor: pending until the doctor accepts, then active."""
+    """A patient's doctor: pending until the doctor accepts, then active. One live link
+    per patient and doctor, decided by the database (a partial unique index)."""
 
     __tablename__ = "care_links"
     __table_args__ = (
         Index("ix_care_links_patient_doctor", "patient_id", "doctor_id"),
+        one_live_per(LIVE_CARE_LINK_PER_PAIR, "patient_id", "doctor_id",
+                     live=[status.value for status in LIVE_CARE_LINK]),
     )
 
     id: Mapped[str] = id_column()
@@ -96,10 +104,10 @@ class CareLink(Base):
 
 
 class Invitation(Base):
-    """An invitation of a friend to the platform."""
+    """An invitation of a friend to the platform: one per inviter and address."""
 
     __tablename__ = "invitations"
-    __table_args__ = (UniqueConstraint("inviter_id", "email"),)
+    __table_args__ = (UniqueConstraint("inviter_id", "email", name=INVITATION_PER_ADDRESS),)
 
     id: Mapped[str] = id_column()
     inviter_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
