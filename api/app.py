@@ -22,6 +22,7 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    professionals,
     record,
     sandbox,
     vitals,
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(drugs.router)
     app.include_router(vitals.router)
     app.include_router(audit.router)
+    app.include_router(professionals.router)
     app.include_router(billing.router)
     app.include_router(webhooks.router)
     if settings.is_dev:

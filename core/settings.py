@@ -16,6 +16,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from domain.links import WebLinks
+
 DEV_SECRET_KEY = "dev-only-secret-change-me-in-production-0123456789"
 
 CONFIG_FILE = Path(os.environ.get("ESAME_CONFIG_FILE", "temporal.yaml"))
@@ -55,6 +57,9 @@ class Durations(BaseModel):
     invitation_expires_after: timedelta = timedelta(days=14)
     doctor_invitation_reminder_after: timedelta = timedelta(days=2)
     doctor_invitation_expires_after: timedelta = timedelta(days=7)
+    # A licence still unchecked by an admin this long after registration: the admins are
+    # reminded, and again after as long, until one decides.
+    professional_verification_reminder_after: timedelta = timedelta(days=2)
     payment_deadline: timedelta = timedelta(minutes=30)
     payment_poll_initial: timedelta = timedelta(seconds=10)
     payment_poll_max: timedelta = timedelta(minutes=5)
@@ -180,6 +185,9 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     access_token_ttl: timedelta = timedelta(hours=1)
     public_base_url: str = "http://127.0.0.1:8000"
+    # The web app, where every link a user receives leads (domain/links.py). Unset, the
+    # API's own URL: in dev the API serves a minimal page for each link.
+    web_base_url: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # One log line per request; benchmarks turn it off.
@@ -217,11 +225,18 @@ class Settings(BaseSettings):
                 raise ValueError("set ESAME_SECRET_KEY (32+ characters) in production")
             if self.payments.sandbox_webhook_secret == PaymentSettings().sandbox_webhook_secret:
                 raise ValueError("set ESAME_PAYMENTS__SANDBOX_WEBHOOK_SECRET in production")
+            if not self.web_base_url:
+                # Outside dev the API serves no pages: links would lead nowhere.
+                raise ValueError("set ESAME_WEB_BASE_URL (the web app) in production")
         return self
 
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def web_links(self) -> WebLinks:
+        return WebLinks(self.web_base_url or self.public_base_url)
 
 
 @lru_cache

@@ -1,4 +1,5 @@
 """Demo data for `make run`: doctors of several specialties, a pharmacy and its staff, an admin.
+The demo doctors and pharmacist have their licence verified.
 
 Idempotent: run it again and it adds only what is missing.
 """
@@ -12,8 +13,8 @@ from sqlalchemy import select
 from core.security import hash_password
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import DoctorProfile, Pharmacy, User
-from domain.accounts import AccountStatus, Role
+from db.models import DoctorProfile, Pharmacy, ProfessionalVerification, User
+from domain.accounts import AccountStatus, Role, VerificationStatus
 from domain.ids import new_esame_id
 
 DEMO_PASSWORD = "esame-demo-2026"
@@ -97,4 +98,19 @@ async def seed_demo_data(sessions: SessionMaker) -> list[str]:
                 listed=True,
             ))
             created.append(f"doctor {doc.email} ({doc.specialty})")
+        await _verify_demo_professionals(session)
     return created
+
+
+async def _verify_demo_professionals(session) -> None:  # type: ignore[no-untyped-def]
+    """Demo data, not a decision: no process runs for them (a database migrated from before
+    verifications gave them a pending one)."""
+    emails = [doc.email for doc in DEMO_DOCTORS] + ["pharmacie.bastos@esame.local"]
+    now = utcnow()
+    for user_id in (await session.scalars(select(User.id).where(User.email.in_(emails)))):
+        verification = await session.get(ProfessionalVerification, user_id)
+        if verification is None:
+            session.add(ProfessionalVerification(
+                user_id=user_id, status=VerificationStatus.verified.value, decided_at=now))
+        elif verification.status == VerificationStatus.pending:
+            verification.status, verification.decided_at = VerificationStatus.verified, now

@@ -14,6 +14,7 @@ from domain.activity_ref import ActivityRef
 from domain.templates import Templates
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
+from domain.templates.professionals import PROFESSIONAL_TEMPLATES
 
 
 class Channel(StrEnum):
@@ -65,6 +66,7 @@ class OutboxItem(BaseModel):
 TEMPLATES: Templates = {
     **ACCOUNT_TEMPLATES,
     **BILLING_TEMPLATES,
+    **PROFESSIONAL_TEMPLATES,
 }
 
 

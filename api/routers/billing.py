@@ -130,11 +130,12 @@ async def _page(session: AsyncSession, model, user_id: str, limit: int,  # type:
 # --- payments ---------------------------------------------------------------------------------
 
 @router.get("/payments/{payment_id}", response_model=PaymentView)
-async def get_payment(payment_id: str, user: ActiveUser, session: SessionDep) -> PaymentView:
+async def get_payment(payment_id: str, user: ActiveUser, session: SessionDep,
+                      settings: SettingsDep) -> PaymentView:
     row = await session.get(PaymentRow, payment_id)
     if row is None or row.user_id != user.id:
         raise Problem(404, "No such payment.")
-    return payment_view(row)
+    return payment_view(row, settings.web_links)
 
 
 # --- plans ------------------------------------------------------------------------------------

@@ -1,6 +1,13 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
-from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.accounts import (
+    CareLink,
+    DoctorProfile,
+    Invitation,
+    Pharmacy,
+    ProfessionalVerification,
+    User,
+)
 from db.models.billing import (
     Balance,
     BillingAddress,
@@ -56,6 +63,7 @@ __all__ = [
     "Invitation",
     "Message",
     "Pharmacy",
+    "ProfessionalVerification",
     "RateLimitEvent",
     "Treatment",
     "User",

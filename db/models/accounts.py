@@ -116,3 +116,18 @@ class Invitation(Base):
     created_at: Mapped[datetime] = created_at_column()
     accepted_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class ProfessionalVerification(Base):
+    """An admin's check of a doctor's or pharmacist's licence: pending from registration,
+    then verified or refused. The read model of ProfessionalVerificationWorkflow, whose
+    activities write the decision (migration 0151_professional_verifications)."""
+
+    __tablename__ = "professional_verifications"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    submitted_at: Mapped[datetime] = created_at_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
