@@ -26,6 +26,7 @@ from api.routers import (
     record,
     sandbox,
     vitals,
+    web_pages,
     webhooks,
 )
 from core.settings import Settings, get_settings
@@ -88,4 +89,5 @@ def create_app(
     if settings.is_dev:
         app.include_router(dev.router)
         app.include_router(sandbox.router)
+        app.include_router(web_pages.router)
     return app
