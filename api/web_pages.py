@@ -72,6 +72,12 @@ const E = {
     if (response.status === 401 && path !== "/api/v1/auth/token") E.needSignIn();
     return {ok: response.ok, status: response.status, data};
   },
+  // An operation as the pages name it ("POST /api/v1/x/{id}/y"), its {names} filled in.
+  run(operation, params, body) {
+    const [method, template] = operation.split(" ");
+    return E.call(method, template.replace(/{(\w+)}/g,
+                                           (_, name) => encodeURIComponent(params[name])), body);
+  },
   say(message, ok) {
     const el = document.getElementById("result");
     el.textContent = message; el.className = ok ? "ok" : "error";
@@ -110,7 +116,7 @@ const E = {
   },
   needSignIn() {
     const box = document.getElementById("sign-in");
-    if (box) box.hidden = false;
+    if (box && box.hidden) { box.hidden = false; E.say("Sign in to go on.", true); }
   },
   signedIn(load) {
     const box = document.getElementById("sign-in");
@@ -286,7 +292,7 @@ const list = document.getElementById("requests");
 const ACCEPT = "POST /api/v1/doctor/invitations/{link_id}/accept";
 const DECLINE = "POST /api/v1/doctor/invitations/{link_id}/decline";
 async function answer(id, call, name) {
-  const a = await E.call("POST", call.split(" ")[1].replace("{link_id}", encodeURIComponent(id)));
+  const a = await E.run(call, {link_id: id});
   if (a.ok) { E.say(name + ": " + (a.data.status === "active" ? "accepted, now your patient."
                                    : "declined."), true); load(); }
   else E.say(E.problem(a), false);
@@ -348,8 +354,7 @@ const OUTCOME = {
 const PAYMENT = "GET /api/v1/payments/{payment_id}";
 let timer = null;
 async function load() {
-  const a = await E.call("GET", PAYMENT.split(" ")[1].replace("{payment_id}",
-                                                             encodeURIComponent(id)));
+  const a = await E.run(PAYMENT, {payment_id: id});
   if (!a.ok) { if (a.status !== 401) E.say(E.problem(a), false); return; }
   const p = a.data;
   document.getElementById("what").textContent =
@@ -376,9 +381,8 @@ E.signedIn(load);""",
 const list = document.getElementById("professionals");
 const APPROVE = "POST /api/v1/admin/professionals/{user_id}/approve";
 const REFUSE = "POST /api/v1/admin/professionals/{user_id}/refuse";
-const path = (call, id) => call.split(" ")[1].replace("{user_id}", encodeURIComponent(id));
 async function decide(p, call, body) {
-  const a = await E.call("POST", path(call, p.user_id), body);
+  const a = await E.run(call, {user_id: p.user_id}, body);
   if (a.ok) { E.say(p.first_name + " " + p.last_name + ": " + a.data.verification + ".", true);
               load(); }
   else E.say(E.problem(a), false);
