@@ -184,6 +184,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/esame.sqlite"
     secret_key: str = DEV_SECRET_KEY
     access_token_ttl: timedelta = timedelta(hours=1)
+    # Where the API is reached from outside; unset, where `esame api` listens (below).
     public_base_url: str = "http://127.0.0.1:8000"
     # The web app, where every link a user receives leads (domain/links.py). Unset, the
     # API's own URL: in dev the API serves a minimal page for each link.
@@ -228,6 +229,14 @@ class Settings(BaseSettings):
             if not self.web_base_url:
                 # Outside dev the API serves no pages: links would lead nowhere.
                 raise ValueError("set ESAME_WEB_BASE_URL (the web app) in production")
+        return self
+
+    @model_validator(mode="after")
+    def _public_url_defaults_to_this_api(self) -> Settings:
+        # `make run` on another port (ESAME_API_PORT) still sends links that reach it.
+        if "public_base_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+            self.public_base_url = f"http://{host}:{self.api_port}"
         return self
 
     @property
