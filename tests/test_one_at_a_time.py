@@ -11,14 +11,19 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy.exc import IntegrityError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.one_at_a_time import insert_or_conflict as activity_insert_or_conflict
 from api.app import create_app
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.models import CareLink, Invitation, Message, Subscription
+from db.models.accounts import LIVE_CARE_LINK_PER_PAIR
 from domain.accounts import Role
+from domain.errors import BusinessError
 from domain.ids import new_id, subscription_workflow_id
 from tests.accounts.flows import delivered, new_email
 from tests.payments.support import count, paying_patient, payment_fields
@@ -183,3 +188,31 @@ async def test_a_doctor_request_left_without_its_process_is_sent_when_asked_agai
                                headers=patient.headers)
     assert once_more.json()["id"] == orphan.id
     assert await count(sessions, Message, Message.to == doctor.email) == 1
+
+
+# --- the same rules where a process's activity inserts the row ---------------------------
+
+async def test_an_activity_refused_by_a_rule_fails_for_good_with_a_conflict(
+    sessions: SessionMaker, e2e_settings: Settings,
+) -> None:
+    doctor = await make_user(sessions, e2e_settings, Role.doctor)
+    patient = await make_user(sessions, e2e_settings, Role.patient)
+
+    async def hold() -> None:
+        async with sessions() as session:
+            await activity_insert_or_conflict(
+                session, CareLink(patient_id=patient.id, doctor_id=doctor.id,
+                                  status="pending"),
+                rule=LIVE_CARE_LINK_PER_PAIR, detail="already asked")
+            await session.commit()
+
+    outcomes = await asyncio.gather(hold(), hold(), return_exceptions=True)
+    failures = [o for o in outcomes if o is not None]
+    assert len(failures) == 1 and isinstance(failures[0], ApplicationError)
+    assert failures[0].type == BusinessError.conflict.value and failures[0].non_retryable
+    assert await count(sessions, CareLink, CareLink.patient_id == patient.id) == 1
+    async with sessions() as session:  # another integrity error is not a rule's refusal
+        with pytest.raises(IntegrityError):
+            await activity_insert_or_conflict(
+                session, CareLink(patient_id=patient.id, doctor_id="nobody", status="pending"),
+                rule=LIVE_CARE_LINK_PER_PAIR, detail="already asked")
