@@ -104,7 +104,8 @@ class AccountActivities:
         await email_user(
             self._messaging, user,
             key=f"account-validation{suffix}:{user.id}",
-            template=f"account_validation{suffix}",
+            template=("account_validation_reminder" if command.reminder
+                      else "account_validation"),
             data={
                 "validation_url": f"{self._settings.public_base_url}/validate-email?token={token}",
                 "expires_at": local_time(command.expires_at, user.timezone),

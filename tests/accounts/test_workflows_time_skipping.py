@@ -61,17 +61,24 @@ async def env(
         yield time_skipping_env
 
 
+async def _sent(sessions: SessionMaker, to: str, template: str) -> list[Message]:
+    """The messages of a template sent so far (to count them once their process is over)."""
+    async with sessions() as session:
+        return list((await session.scalars(
+            select(Message).where(Message.to == to, Message.template == template)
+            .order_by(Message.created_at))).all())
+
+
 async def _messages(sessions: SessionMaker, to: str, template: str,
                     count: int = 1) -> list[Message]:
+    """The messages of a template once `count` are sent (an activity's effect, not a timer:
+    no time is skipped meanwhile); fails when they are not within 10 s."""
     for _ in range(400):
-        async with sessions() as session:
-            found = list((await session.scalars(
-                select(Message).where(Message.to == to, Message.template == template)
-                .order_by(Message.created_at))).all())
+        found = await _sent(sessions, to, template)
         if len(found) >= count:
             return found
         await asyncio.sleep(0.025)
-    return found
+    raise AssertionError(f"{len(found)} {template} message(s) to {to}, {count} expected")
 
 
 async def _pending_account(sessions: SessionMaker, settings: Settings,
@@ -112,8 +119,7 @@ async def test_unvalidated_account_is_reminded_then_expires_and_frees_its_email(
     await env.sleep(d.validation_expires_after - d.validation_reminder_after + MARGIN)
     outcome = await handle.result()
     assert outcome.status == "expired"
-    assert len(await _messages(sessions, user.email, "account_validation")) == 1
-    (link,) = await _messages(sessions, user.email, "account_validation")
+    (link,) = await _sent(sessions, user.email, "account_validation")
     assert reminder.data["validation_url"] == link.data["validation_url"]
     async with sessions() as session:
         expired = await session.get(User, user.id)
@@ -211,7 +217,8 @@ async def test_invitation_is_accepted_when_the_address_registers(
     async with sessions() as session:
         stored = await session.get(Invitation, invitation.id)
         assert stored is not None and stored.accepted_user_id == newcomer.id
-    assert await _messages(sessions, newcomer.email, "platform_invitation_reminder", 0) == []
+    # The invitation is over: it was never recalled.
+    assert await _sent(sessions, newcomer.email, "platform_invitation_reminder") == []
     # The newcomer goes on to an active account (a run left waiting, or terminated in the
     # middle of a step, would hold the test server's clock for the tests that follow).
     await _update(env.client, newcomer.id, "profile_saved", ProfileSaved())
