@@ -34,7 +34,7 @@ PROFILE = {"timezone": "Africa/Douala", "currency": "XAF", "country": "CM", "cit
 
 async def _bare_account(client: Client, task_queue: str) -> None:
     handle = await client.start_workflow(
-        "BareAccountValidation", uuid.uuid4().hex, id=f"bare-account-{uuid.uuid4().hex}",
+        "BareAccountValidationWorkflow", uuid.uuid4().hex, id=f"bare-account-{uuid.uuid4().hex}",
         task_queue=task_queue, static_summary="Account validation of a bare patient",
         search_attributes=TypedSearchAttributes([
             SearchAttributePair(PATIENT_ID, uuid.uuid4().hex),

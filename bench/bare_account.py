@@ -21,8 +21,8 @@ async def bare_step(step: str) -> str:
     return step
 
 
-@workflow.defn(name="BareAccountValidation")
-class BareAccountValidation:
+@workflow.defn
+class BareAccountValidationWorkflow:
     """Seven activities in the main flow, three in update handlers, four updates: as
     AccountValidationWorkflow does on the way to `active`."""
 
@@ -86,5 +86,5 @@ class BareAccountValidation:
         self._done.add(name)
 
 
-BARE_WORKFLOWS = [BareAccountValidation]
+BARE_WORKFLOWS = [BareAccountValidationWorkflow]
 BARE_ACTIVITIES = [bare_step]

@@ -52,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
 
 
-@workflow.defn(name="AccountValidation")
+@workflow.defn
 class AccountValidationWorkflow:
     @workflow.init
     def __init__(self, account: AccountValidationInput) -> None:

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
 
 
-@workflow.defn(name="DoctorLink")
+@workflow.defn
 class DoctorLinkWorkflow:
     @workflow.init
     def __init__(self, link: DoctorLinkInput) -> None:

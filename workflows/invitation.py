@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.common import WAIT_FOR_COMMIT, run_activity, set_status, within
 
 
-@workflow.defn(name="Invitation")
+@workflow.defn
 class InvitationWorkflow:
     def __init__(self) -> None:
         self._accepted_by: str | None = None
