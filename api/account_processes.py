@@ -24,21 +24,18 @@ from core.settings import Settings
 from db.models import CareLink, Invitation, User
 from domain.accounts import (
     AccountExistsNoticeInput,
-    AccountStatus,
     AccountTimings,
     AccountValidationInput,
-    CareLinkStatus,
     DoctorLinkInput,
     DoctorLinkTimings,
     InvitationInput,
-    InvitationStatus,
     InvitationTimings,
     Role,
 )
 from domain.ids import account_workflow_id, doctor_link_workflow_id, invitation_workflow_id
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
-from workflows.common import ESAME_DOCTOR_ID, ESAME_PATIENT_ID, ESAME_PHARMACY_ID, ESAME_STATUS
+from workflows.common import ESAME_DOCTOR_ID, ESAME_PATIENT_ID, ESAME_PHARMACY_ID
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.invitation import InvitationWorkflow
 
@@ -53,6 +50,12 @@ def account_timings(settings: Settings) -> AccountTimings:
         verification_max_attempts=settings.limits.verification_max_attempts,
         registration_commit_timeout=d.registration_commit_timeout,
     )
+
+
+def _named(user: User) -> str:
+    """Who a run is about, as the Temporal UI shows it: public identity, no health detail
+    (the status each process shows is `EsameStatus`, set by the workflow itself)."""
+    return f"{user.first_name} {user.last_name} ({user.esame_id})"
 
 
 def _owner_attributes(user: User) -> list[SearchAttributePair[str]]:
@@ -92,11 +95,8 @@ async def start_account_validation(
         id=account_workflow_id(user.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary=f"Account validation of {user.role} {user.esame_id}",
-        search_attributes=TypedSearchAttributes([
-            *_owner_attributes(user),
-            SearchAttributePair(ESAME_STATUS, AccountStatus.pending_email_validation.value),
-        ]),
+        static_summary=f"Account validation of {user.role} {_named(user)}",
+        search_attributes=TypedSearchAttributes(_owner_attributes(user)),
     )
 
 
@@ -115,12 +115,13 @@ async def notify_account_exists(client: Client, settings: Settings, user: User,
             task_queue=settings.temporal.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"Registration attempt with the address of {user.esame_id}",
+            static_summary=f"Registration attempt with the address of {_named(user)}",
+            search_attributes=TypedSearchAttributes(_owner_attributes(user)),
         )
 
 
 async def start_invitation(
-    client: Client, settings: Settings, invitation: Invitation
+    client: Client, settings: Settings, invitation: Invitation, inviter: User
 ) -> WorkflowHandle[Any, Any]:
     d = settings.durations
     return await client.start_workflow(
@@ -133,15 +134,14 @@ async def start_invitation(
         id=invitation_workflow_id(invitation.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary=f"Invitation of a friend by user {invitation.inviter_id}",
-        search_attributes=TypedSearchAttributes([
-            SearchAttributePair(ESAME_STATUS, InvitationStatus.pending.value),
-        ]),
+        # The friend's address stays out: it is not the inviter's to show.
+        static_summary=f"Invitation of a friend by {_named(inviter)}",
+        search_attributes=TypedSearchAttributes(_owner_attributes(inviter)),
     )
 
 
 async def start_doctor_link(
-    client: Client, settings: Settings, link: CareLink
+    client: Client, settings: Settings, link: CareLink, patient: User, doctor: User
 ) -> WorkflowHandle[Any, Any]:
     d = settings.durations
     return await client.start_workflow(
@@ -154,11 +154,11 @@ async def start_doctor_link(
         id=doctor_link_workflow_id(link.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary="A patient asks a doctor to be one of their doctors",
+        static_summary=f"{_named(patient)} asks Dr {_named(doctor)} to be one of their "
+                       "doctors",
         search_attributes=TypedSearchAttributes([
             SearchAttributePair(ESAME_PATIENT_ID, link.patient_id),
             SearchAttributePair(ESAME_DOCTOR_ID, link.doctor_id),
-            SearchAttributePair(ESAME_STATUS, CareLinkStatus.pending.value),
         ]),
     )
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from domain.activity_ref import ActivityRef
 from domain.money import Money
+from domain.signal_ref import SignalRef
 
 
 class Role(StrEnum):
@@ -353,3 +354,8 @@ NOTIFY_DOCTOR_OF_INVITATION = ActivityRef(
 SET_CARE_LINK_STATUS = ActivityRef("set_care_link_status", SetCareLinkStatus, Done)
 NOTIFY_PATIENT_OF_DECISION = ActivityRef(
     "notify_patient_of_decision", NotifyPatientOfDecision, Done)
+
+# --- signal references (name, input) ----------------------------------------------------
+
+# The account process tells an invitation to its address that the address registered.
+ACCEPT_INVITATION = SignalRef("accept", InvitationAccepted)

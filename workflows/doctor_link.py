@@ -23,7 +23,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import BusinessError
 
-from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
+from workflows.common import (
+    WAIT_FOR_COMMIT,
+    business_error,
+    run_activity,
+    set_first_status,
+    set_status,
+    within,
+)
 
 
 @workflow.defn
@@ -37,6 +44,7 @@ class DoctorLinkWorkflow:
     @workflow.run
     async def run(self, link: DoctorLinkInput) -> DoctorLinkState:
         timings = link.timings
+        set_first_status(f"doctor_link_{self._status.value}")
         expires_at = workflow.now() + timings.expires_after
         await run_activity(
             NOTIFY_DOCTOR_OF_INVITATION,
@@ -60,7 +68,7 @@ class DoctorLinkWorkflow:
             SetCareLinkStatus(link_id=link.link_id, status=outcome),
         )
         self._status = outcome
-        set_status(outcome.value)
+        set_status(f"doctor_link_{outcome.value}")
         await run_activity(
             NOTIFY_PATIENT_OF_DECISION,
             NotifyPatientOfDecision(link_id=link.link_id, status=outcome),

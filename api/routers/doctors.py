@@ -136,7 +136,8 @@ async def invite_doctor(
     link = CareLink(patient_id=patient.id, doctor_id=doctor.id,
                     status=CareLinkStatus.pending.value, created_at=utcnow())
     session.add(link)
-    await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link), link)
+    await commit_then_start(
+        session, lambda: start_doctor_link(temporal, settings, link, patient, doctor), link)
     return _my_doctor(link, doctor, profile)
 
 

@@ -55,7 +55,7 @@ async def invite(
                             status=InvitationStatus.pending.value, created_at=utcnow())
     session.add(invitation)
     await commit_then_start(
-        session, lambda: start_invitation(temporal, settings, invitation), invitation)
+        session, lambda: start_invitation(temporal, settings, invitation, user), invitation)
     return _view(invitation)
 
 

@@ -69,7 +69,7 @@ async def test_a_patient_becomes_active_step_by_step(api: httpx.AsyncClient,
     description = await handle.describe()
     attributes = {k.name: v for k, v in
                   ((p.key, p.value) for p in description.typed_search_attributes)}
-    assert attributes["EsameStatus"] == "active"
+    assert attributes["EsameStatus"] == "account_active"
     assert attributes["EsamePatientId"] == me["id"]
 
 

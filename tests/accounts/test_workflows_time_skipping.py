@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ from domain.accounts import (
 )
 from domain.errors import BusinessError
 from domain.ids import account_workflow_id
-from tests.support.users import make_user
+from tests.support.users import TestUser, make_user
 from workers.main import WorkerDeps, activities, workflows
 
 pytestmark = pytest.mark.db
@@ -91,6 +92,28 @@ async def _pending_account(sessions: SessionMaker, settings: Settings,
     return user, await start_account_validation(client, settings, user)
 
 
+async def _user(sessions: SessionMaker, made: TestUser) -> User:
+    async with sessions() as session:
+        user = await session.get(User, made.id)
+    assert user is not None
+    return user
+
+
+@dataclass
+class _Shown:
+    """What an admin sees of a run in the Temporal UI."""
+
+    summary: str | None
+    attributes: dict[str, object]
+
+
+async def _shown(handle: WorkflowHandle[Any, Any]) -> _Shown:
+    described = await handle.describe()
+    return _Shown(await described.static_summary(),
+                  {p.key.name: p.value for p in described.typed_search_attributes
+                   if p.key.name.startswith("Esame")})
+
+
 async def _update(client: Client, user_id: str, name: str, arg: object) -> AccountState:
     handle = client.get_workflow_handle(account_workflow_id(user_id))
     result = await handle.execute_update(name, arg, result_type=AccountState)
@@ -114,11 +137,17 @@ async def test_unvalidated_account_is_reminded_then_expires_and_frees_its_email(
     assert user.email
     d = settings.durations
     await _messages(sessions, user.email, "account_validation")
+    shown = await _shown(handle)
+    assert shown.attributes == {"EsamePatientId": user.id,
+                                "EsameStatus": "account_pending_email_validation"}
+    assert shown.summary == (f"Account validation of patient {user.first_name} "
+                             f"{user.last_name} ({user.esame_id})")
     await env.sleep(d.validation_reminder_after + MARGIN)
     (reminder,) = await _messages(sessions, user.email, "account_validation_reminder")
     await env.sleep(d.validation_expires_after - d.validation_reminder_after + MARGIN)
     outcome = await handle.result()
     assert outcome.status == "expired"
+    assert (await _shown(handle)).attributes["EsameStatus"] == "account_expired"
     (link,) = await _sent(sessions, user.email, "account_validation")
     assert reminder.data["validation_url"] == link.data["validation_url"]
     async with sessions() as session:
@@ -180,20 +209,27 @@ async def test_codes_expire_wrong_codes_lock_and_a_new_code_unlocks(
 async def test_invitation_is_reminded_then_expires(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    inviter = await make_user(sessions, settings, Role.patient)
+    inviter = await _user(sessions, await make_user(sessions, settings, Role.patient))
     invitation = Invitation(inviter_id=inviter.id, email="friend@example.com",
                             status="pending", created_at=utcnow())
     async with sessions() as session, session.begin():
         session.add(invitation)
-    handle = await start_invitation(env.client, settings, invitation)
+    handle = await start_invitation(env.client, settings, invitation, inviter)
     d = settings.durations
     assert len(await _messages(sessions, "friend@example.com", "platform_invitation")) == 1
+    shown = await _shown(handle)
+    assert shown.summary == (f"Invitation of a friend by {inviter.first_name} "
+                             f"{inviter.last_name} ({inviter.esame_id})")
+    assert "friend@example.com" not in (shown.summary or "")
+    assert shown.attributes == {"EsamePatientId": inviter.id,
+                                "EsameStatus": "invitation_pending"}
     await env.sleep(d.invitation_reminder_after + MARGIN)
     assert len(await _messages(sessions, "friend@example.com",
                                "platform_invitation_reminder")) == 1
     await env.sleep(d.invitation_expires_after - d.invitation_reminder_after + MARGIN)
     outcome = await handle.result()
     assert outcome.status == InvitationStatus.expired
+    assert (await _shown(handle)).attributes["EsameStatus"] == "invitation_expired"
     async with sessions() as session:
         stored = await session.get(Invitation, invitation.id)
         assert stored is not None and stored.status == "expired" and stored.closed_at
@@ -202,13 +238,13 @@ async def test_invitation_is_reminded_then_expires(
 async def test_invitation_is_accepted_when_the_address_registers(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    inviter = await make_user(sessions, settings, Role.patient)
+    inviter = await _user(sessions, await make_user(sessions, settings, Role.patient))
     newcomer, account = await _pending_account(sessions, settings, env.client)
     invitation = Invitation(inviter_id=inviter.id, email=newcomer.email, status="pending",
                             created_at=utcnow())
     async with sessions() as session, session.begin():
         session.add(invitation)
-    handle = await start_invitation(env.client, settings, invitation)
+    handle = await start_invitation(env.client, settings, invitation, inviter)
     assert newcomer.email
     await _messages(sessions, newcomer.email, "platform_invitation")
     await _update(env.client, newcomer.id, "validate_email", ValidateEmail())
@@ -231,21 +267,30 @@ async def test_invitation_is_accepted_when_the_address_registers(
 async def test_an_unanswered_doctor_request_expires_and_the_patient_is_told(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    doctor = await make_user(sessions, settings, Role.doctor)
-    patient = await make_user(sessions, settings, Role.patient)
+    doctor = await _user(sessions, await make_user(sessions, settings, Role.doctor))
+    patient = await _user(sessions, await make_user(sessions, settings, Role.patient))
+    assert doctor.email and patient.email
     link = CareLink(patient_id=patient.id, doctor_id=doctor.id, status="pending",
                     created_at=utcnow())
     async with sessions() as session, session.begin():
         session.add(link)
-    handle = await start_doctor_link(env.client, settings, link)
+    handle = await start_doctor_link(env.client, settings, link, patient, doctor)
     d = settings.durations
     assert len(await _messages(sessions, doctor.email, "doctor_invitation")) == 1
+    shown = await _shown(handle)
+    assert shown.summary == (
+        f"{patient.first_name} {patient.last_name} ({patient.esame_id}) asks Dr "
+        f"{doctor.first_name} {doctor.last_name} ({doctor.esame_id}) to be one of their "
+        "doctors")
+    assert shown.attributes == {"EsamePatientId": patient.id, "EsameDoctorId": doctor.id,
+                                "EsameStatus": "doctor_link_pending"}
     await env.sleep(d.doctor_invitation_reminder_after + MARGIN)
     assert len(await _messages(sessions, doctor.email, "doctor_invitation_reminder")) == 1
     await env.sleep(d.doctor_invitation_expires_after - d.doctor_invitation_reminder_after
                     + MARGIN)
     outcome = await handle.result()
     assert outcome.status == CareLinkStatus.expired
+    assert (await _shown(handle)).attributes["EsameStatus"] == "doctor_link_expired"
     assert len(await _messages(sessions, patient.email, "doctor_invitation_expired")) == 1
     async with sessions() as session:
         stored = await session.get(CareLink, link.id)
