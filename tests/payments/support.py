@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ from tests.payments.mtn_peer import (
     SUBSCRIPTION_KEY,
     MtnPeer,
 )
+from tests.support.ports import free_port
 from tests.support.users import TestUser, make_user
 from workflows.payment import PaymentWorkflow
 
@@ -163,13 +163,6 @@ def localstripe_process() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
