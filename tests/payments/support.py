@@ -16,6 +16,7 @@ import httpx
 import uvicorn
 from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.payments import payment_timings
@@ -48,6 +49,7 @@ from tests.payments.mtn_peer import (
 )
 from tests.support.ports import free_port
 from tests.support.users import TestUser, make_user
+from workers.main import WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
 
 T = TypeVar("T")
@@ -163,6 +165,17 @@ def localstripe_process() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@asynccontextmanager
+async def api_with_worker(settings: Settings, sessions: SessionMaker,
+                          temporal_env: WorkflowEnvironment) -> AsyncIterator[httpx.AsyncClient]:
+    """The API (in process, over ASGI) and a worker, both built from `settings`."""
+    worker = build_worker(temporal_env.client, WorkerDeps.from_settings(settings, sessions))
+    app = create_app(settings, sessions=sessions, temporal=temporal_env.client)
+    async with worker, httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://testserver") as client:
+        yield client
 
 
 @asynccontextmanager

@@ -5,7 +5,6 @@ pays them."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
@@ -28,6 +27,7 @@ from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
 from providers.payments.mtn_momo import MtnMomoProvider, reference_id, refund_reference_id
 from tests.payments.mtn_peer import MtnPeer
 from tests.payments.support import (
+    api_with_worker,
     ask_refund,
     count,
     eventually,
@@ -38,7 +38,6 @@ from tests.payments.support import (
     with_mtn,
     without_polling,
 )
-from workers.main import WorkerDeps, build_worker
 
 pytestmark = pytest.mark.db
 
@@ -52,21 +51,9 @@ def mtn_settings(e2e_settings: Settings, mtn: MtnPeer) -> Settings:
     })
 
 
-@asynccontextmanager
-async def _served(settings: Settings, sessions, temporal_env  # type: ignore[no-untyped-def]
-                  ) -> AsyncIterator[httpx.AsyncClient]:
-    from api.app import create_app
-
-    worker = build_worker(temporal_env.client, WorkerDeps.from_settings(settings, sessions))
-    app = create_app(settings, sessions=sessions, temporal=temporal_env.client)
-    async with worker, httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://testserver") as client:
-        yield client
-
-
 @pytest.fixture
 async def mtn_api(mtn_settings, sessions, temporal_env) -> AsyncIterator[httpx.AsyncClient]:
-    async with _served(mtn_settings, sessions, temporal_env) as client:
+    async with api_with_worker(mtn_settings, sessions, temporal_env) as client:
         yield client
 
 
@@ -82,7 +69,7 @@ async def _buy(api: httpx.AsyncClient, sessions, settings) -> tuple[dict, dict, 
 async def test_request_to_pay_settled_by_the_callback(mtn, mtn_settings, sessions,
                                                       temporal_env) -> None:
     settings = without_polling(mtn_settings)  # only the callback can settle it here
-    async with _served(settings, sessions, temporal_env) as mtn_api:
+    async with api_with_worker(settings, sessions, temporal_env) as mtn_api:
         await _settled_by_the_callback(mtn_api, mtn, settings, sessions, temporal_env)
 
 

@@ -6,7 +6,6 @@ pays twice."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
@@ -41,6 +40,7 @@ from tests.payments.orange_peer import (
     OrangePeer,
 )
 from tests.payments.support import (
+    api_with_worker,
     ask_refund,
     count,
     eventually,
@@ -50,7 +50,6 @@ from tests.payments.support import (
     start_refundable_mobile_money,
     without_polling,
 )
-from workers.main import WorkerDeps, build_worker
 
 pytestmark = pytest.mark.db
 
@@ -79,21 +78,9 @@ def orange_settings(e2e_settings: Settings, orange: OrangePeer) -> Settings:
     })
 
 
-@asynccontextmanager
-async def _served(settings: Settings, sessions, temporal_env  # type: ignore[no-untyped-def]
-                  ) -> AsyncIterator[httpx.AsyncClient]:
-    from api.app import create_app
-
-    worker = build_worker(temporal_env.client, WorkerDeps.from_settings(settings, sessions))
-    app = create_app(settings, sessions=sessions, temporal=temporal_env.client)
-    async with worker, httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://testserver") as client:
-        yield client
-
-
 @pytest.fixture
 async def orange_api(orange_settings, sessions, temporal_env) -> AsyncIterator[httpx.AsyncClient]:
-    async with _served(orange_settings, sessions, temporal_env) as client:
+    async with api_with_worker(orange_settings, sessions, temporal_env) as client:
         yield client
 
 
@@ -109,7 +96,7 @@ async def _buy(api, sessions, settings) -> tuple[dict, dict]:
 async def test_web_payment_notified_and_checked(orange, orange_settings, sessions,
                                                 temporal_env) -> None:
     settings = without_polling(orange_settings)  # only the notification can settle it here
-    async with _served(settings, sessions, temporal_env) as orange_api:
+    async with api_with_worker(settings, sessions, temporal_env) as orange_api:
         await _notified_and_checked(orange_api, orange, settings, sessions, temporal_env)
 
 
