@@ -36,6 +36,11 @@ async def test_buy_sms_and_storage(api, worker, sessions, e2e_settings, temporal
     unchanged = (await api.get("/api/v1/me/entitlements", headers=user.headers)).json()
     assert unchanged["sms_remaining"] == 0
 
+    # Pending, and shown so in the Temporal UI from the start.
+    described = await temporal_env.client.get_workflow_handle(
+        payment_workflow_id(payment["id"])).describe()
+    shown = {p.key.name: p.value for p in described.typed_search_attributes}
+    assert shown["EsameStatus"] == "payment_pending"
     # The checkout page says what the API says, and offers to pay while it is pending.
     path = httpx.URL(payment["checkout_url"]).path
     page = (await api.get(path)).text
