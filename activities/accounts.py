@@ -104,7 +104,8 @@ class AccountActivities:
         await email_user(
             self._messaging, user,
             key=f"account-validation{suffix}:{user.id}",
-            template=f"account_validation{suffix}",
+            template=("account_validation_reminder" if command.reminder
+                      else "account_validation"),
             data={
                 "validation_url": self._settings.web_links.validate_email(token),
                 "expires_at": local_time(command.expires_at, user.timezone),

@@ -35,6 +35,14 @@ from domain.accounts import (
     NotifyPatientOfDecision,
     SetCareLinkStatus,
 )
+from domain.errors import BusinessError
+
+# What the patient is told of the doctor's answer (a request closes with one of these).
+DECISION_TEMPLATES = {
+    CareLinkStatus.active: "doctor_invitation_accepted",
+    CareLinkStatus.declined: "doctor_invitation_declined",
+    CareLinkStatus.expired: "doctor_invitation_expired",
+}
 
 
 class CareLinkActivities:
@@ -65,7 +73,7 @@ class CareLinkActivities:
         await email_user(
             self._messaging, doctor,
             key=f"doctor-invitation{suffix}:{link.id}",
-            template=f"doctor_invitation{suffix}",
+            template="doctor_invitation_reminder" if command.reminder else "doctor_invitation",
             data={
                 "doctor_name": full_name(doctor),
                 "patient_name": full_name(patient),
@@ -119,11 +127,14 @@ class CareLinkActivities:
 
     @implements(NOTIFY_PATIENT_OF_DECISION)
     async def notify_patient_of_decision(self, command: NotifyPatientOfDecision) -> Done:
+        if command.status not in DECISION_TEMPLATES:
+            raise ApplicationError("a request closes as active, declined or expired",
+                                   type=BusinessError.invalid.value, non_retryable=True)
         link, patient, doctor = await self._people(command.link_id)
         await email_user(
             self._messaging, patient,
             key=f"doctor-invitation-{command.status.value}:{link.id}",
-            template=f"doctor_invitation_{command.status.value}",
+            template=DECISION_TEMPLATES[command.status],
             data={"doctor_name": full_name(doctor), "patient_name": full_name(patient)},
         )
         return Done()

@@ -49,7 +49,8 @@ class InvitationActivities:
         await email_user(
             self._messaging, inviter, to=invitation.email,
             key=f"invitation{suffix}:{invitation.id}",
-            template=f"platform_invitation{suffix}",
+            template=("platform_invitation_reminder" if command.reminder
+                      else "platform_invitation"),
             data={
                 "inviter_name": full_name(inviter),
                 "register_url": self._settings.web_links.register(invitation.id),

@@ -19,6 +19,7 @@ from db.models import (
     Subscription,
     User,
 )
+from db.queries.billing_addresses import billing_address_view
 from db.queries.counters import next_number
 from db.queries.payments import payment_view
 from domain.billing import InvoiceStatus, invoice_number
@@ -251,10 +252,9 @@ class PaymentActivities:
                 user_id=payment.user_id, payment_id=payment.id,
                 status=InvoiceStatus.paid.value, total=payment.amount,
                 currency=payment.currency, lines=payment.lines, issued_at=now,
-                billing_address={
-                    "id": address.id, "line1": address.line1, "city": address.city,
-                    "country": address.country, "postal_code": address.postal_code,
-                } if address else {},
+                # The address as it stood, whole: an invoice does not change afterwards.
+                billing_address=billing_address_view(address).model_dump(mode="json")
+                if address else {},
             )
             session.add(invoice)
             await session.flush()

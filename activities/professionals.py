@@ -34,6 +34,11 @@ from domain.professionals import (
 )
 from domain.templates.professionals import ROLE_NAMES
 
+# The professional is told the admin's decision (status → template).
+DECISION_TEMPLATES = {
+    VerificationStatus.verified: "professional_verified",
+    VerificationStatus.refused: "professional_refused",
+}
 
 class ProfessionalActivities:
     def __init__(
@@ -108,18 +113,16 @@ class ProfessionalActivities:
         user, verification, credential = await self._professional(command.user_id)
         data: dict[str, Any] = {"role": ROLE_NAMES[user.role][user.language],
                                 "credential": credential}
-        if command.status is VerificationStatus.verified:
-            template = "professional_verified"
-            data["sign_in_url"] = self._settings.web_links.sign_in()
-        elif command.status is VerificationStatus.refused:
-            template = "professional_refused"
-            data["reason"] = verification.reason or ""
-        else:
+        if command.status not in DECISION_TEMPLATES:
             raise ApplicationError("a professional is told a decision, not pending",
                                    type=BusinessError.invalid.value, non_retryable=True)
+        if command.status is VerificationStatus.verified:
+            data["sign_in_url"] = self._settings.web_links.sign_in()
+        else:
+            data["reason"] = verification.reason or ""
         await email_user(self._messaging, user,
                          key=f"professional-{command.status.value}:{user.id}",
-                         template=template, data=data)
+                         template=DECISION_TEMPLATES[command.status], data=data)
         return VerificationDone()
 
     def all(self) -> list[Callable[..., Any]]:

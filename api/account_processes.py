@@ -24,7 +24,6 @@ from core.settings import Settings
 from db.models import CareLink, Invitation, User
 from domain.accounts import (
     AccountExistsNoticeInput,
-    AccountStatus,
     AccountTimings,
     AccountValidationInput,
     CareLinkStatus,
@@ -32,7 +31,6 @@ from domain.accounts import (
     DoctorLinkState,
     DoctorLinkTimings,
     InvitationInput,
-    InvitationStatus,
     InvitationTimings,
     RemoveDoctor,
     Role,
@@ -40,7 +38,7 @@ from domain.accounts import (
 from domain.ids import account_workflow_id, doctor_link_workflow_id, invitation_workflow_id
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
-from workflows.common import ESAME_DOCTOR_ID, ESAME_PATIENT_ID, ESAME_PHARMACY_ID, ESAME_STATUS
+from workflows.common import ESAME_DOCTOR_ID, ESAME_PATIENT_ID, ESAME_PHARMACY_ID
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.invitation import InvitationWorkflow
 
@@ -55,6 +53,12 @@ def account_timings(settings: Settings) -> AccountTimings:
         verification_max_attempts=settings.limits.verification_max_attempts,
         registration_commit_timeout=d.registration_commit_timeout,
     )
+
+
+def named(user: User) -> str:
+    """Who a run is about, as the Temporal UI shows it: public identity, no health detail
+    (the status each process shows is `EsameStatus`, set by the workflow itself)."""
+    return f"{user.first_name} {user.last_name} ({user.esame_id})"
 
 
 def owner_attributes(user: User) -> list[SearchAttributePair[str]]:
@@ -95,11 +99,8 @@ async def start_account_validation(
         id=account_workflow_id(user.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary=f"Account validation of {user.role} {user.esame_id}",
-        search_attributes=TypedSearchAttributes([
-            *owner_attributes(user),
-            SearchAttributePair(ESAME_STATUS, AccountStatus.pending_email_validation.value),
-        ]),
+        static_summary=f"Account validation of {user.role} {named(user)}",
+        search_attributes=TypedSearchAttributes(owner_attributes(user)),
     )
 
 
@@ -118,12 +119,13 @@ async def notify_account_exists(client: Client, settings: Settings, user: User,
             task_queue=settings.temporal.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"Registration attempt with the address of {user.esame_id}",
+            static_summary=f"Registration attempt with the address of {named(user)}",
+            search_attributes=TypedSearchAttributes(owner_attributes(user)),
         )
 
 
 async def start_invitation(
-    client: Client, settings: Settings, invitation: Invitation
+    client: Client, settings: Settings, invitation: Invitation, inviter: User
 ) -> WorkflowHandle[Any, Any]:
     d = settings.durations
     return await client.start_workflow(
@@ -136,10 +138,9 @@ async def start_invitation(
         id=invitation_workflow_id(invitation.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary=f"Invitation of a friend by user {invitation.inviter_id}",
-        search_attributes=TypedSearchAttributes([
-            SearchAttributePair(ESAME_STATUS, InvitationStatus.pending.value),
-        ]),
+        # The friend's address stays out: it is not the inviter's to show.
+        static_summary=f"Invitation of a friend by {named(inviter)}",
+        search_attributes=TypedSearchAttributes(owner_attributes(inviter)),
     )
 
 
@@ -154,16 +155,15 @@ def _doctor_link_input(settings: Settings, link: CareLink, *,
     )
 
 
-def _doctor_link_attributes(link: CareLink, status: CareLinkStatus) -> TypedSearchAttributes:
+def _doctor_link_attributes(link: CareLink) -> TypedSearchAttributes:
     return TypedSearchAttributes([
         SearchAttributePair(ESAME_PATIENT_ID, link.patient_id),
         SearchAttributePair(ESAME_DOCTOR_ID, link.doctor_id),
-        SearchAttributePair(ESAME_STATUS, status.value),
     ])
 
 
 async def start_doctor_link(
-    client: Client, settings: Settings, link: CareLink
+    client: Client, settings: Settings, link: CareLink, patient: User, doctor: User
 ) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(
         DoctorLinkWorkflow.run,
@@ -173,12 +173,14 @@ async def start_doctor_link(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         # A link's process runs once: asked again after it ended, nothing starts.
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        static_summary="A patient asks a doctor to be one of their doctors",
-        search_attributes=_doctor_link_attributes(link, CareLinkStatus.pending),
+        static_summary=f"{named(patient)} asks Dr {named(doctor)} to be one of their "
+                       "doctors",
+        search_attributes=_doctor_link_attributes(link),
     )
 
 
-async def remove_doctor_link(client: Client, settings: Settings, link: CareLink) -> CareLinkStatus:
+async def remove_doctor_link(client: Client, settings: Settings, link: CareLink, patient: User,
+                             doctor: User) -> CareLinkStatus:
     """The patient takes the doctor out of their list through the link's process (the
     `remove` Update), which ends the link and every share with the doctor. A link accepted
     before links stayed open has no open run any more: update-with-start gives it one,
@@ -189,8 +191,9 @@ async def remove_doctor_link(client: Client, settings: Settings, link: CareLink)
         id=doctor_link_workflow_id(link.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary="A patient removes one of their doctors (a link accepted earlier)",
-        search_attributes=_doctor_link_attributes(link, CareLinkStatus.active),
+        static_summary=f"{named(patient)} removes Dr {named(doctor)} from their doctors (a "
+                       "link accepted earlier)",
+        search_attributes=_doctor_link_attributes(link),
     )
     state = await client.execute_update_with_start_workflow(
         DoctorLinkWorkflow.remove, RemoveDoctor(patient_id=link.patient_id),
@@ -199,12 +202,13 @@ async def remove_doctor_link(client: Client, settings: Settings, link: CareLink)
     return state.status
 
 
-async def heal_doctor_link(client: Client, settings: Settings, link: CareLink) -> None:
+async def heal_doctor_link(client: Client, settings: Settings, link: CareLink, patient: User,
+                           doctor: User) -> None:
     """Start the process of a pending link that has none (the API died between its commit
     and the start); a no-op for the running one, and for one that just ended."""
     try:
         with contextlib.suppress(WorkflowAlreadyStartedError):
-            await start_doctor_link(client, settings, link)
+            await start_doctor_link(client, settings, link, patient, doctor)
     except Exception as err:
         raise Problem(503, "This cannot be done right now; try again.") from err
 

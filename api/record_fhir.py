@@ -57,8 +57,14 @@ def _patient(user: User) -> dict[str, Any]:
         patient["gender"] = _GENDER[user.sex]
     if user.date_of_birth:
         patient["birthDate"] = user.date_of_birth.isoformat()
-    if user.email:
-        patient["telecom"] = [{"system": "email", "value": user.email}]
+    telecom = [{"system": "phone", "value": user.phone, "use": "mobile"}] if user.phone else []
+    telecom += [{"system": "email", "value": user.email}] if user.email else []
+    if telecom:
+        patient["telecom"] = telecom
+    address = {"use": "home", "line": [user.address_line] if user.address_line else None,
+               "city": user.city, "country": user.country}
+    if any(address[k] for k in ("line", "city", "country")):
+        patient["address"] = [{k: v for k, v in address.items() if v}]
     return patient
 
 

@@ -413,7 +413,7 @@ E.signedIn(load);""",
 }
 
 
-def render(page: Page) -> str:
+def render_page(page: Page) -> str:
     title = html.escape(page.title)
     sign_in = _SIGN_IN_BOX if page.signed_in else ""
     return (

@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from bench.bare_account import PATIENT_ID, STATUS
+from bench.bare_account import PATIENT_ID
 from bench.harness import Result, bare_worker, rates_abba, stack
 from db.models import Message
 
@@ -34,11 +34,10 @@ PROFILE = {"timezone": "Africa/Douala", "currency": "XAF", "country": "CM", "cit
 
 async def _bare_account(client: Client, task_queue: str) -> None:
     handle = await client.start_workflow(
-        "BareAccountValidation", uuid.uuid4().hex, id=f"bare-account-{uuid.uuid4().hex}",
+        "BareAccountValidationWorkflow", uuid.uuid4().hex, id=f"bare-account-{uuid.uuid4().hex}",
         task_queue=task_queue, static_summary="Account validation of a bare patient",
         search_attributes=TypedSearchAttributes([
-            SearchAttributePair(PATIENT_ID, uuid.uuid4().hex),
-            SearchAttributePair(STATUS, "pending_email_validation")]))
+            SearchAttributePair(PATIENT_ID, uuid.uuid4().hex)]))
     for update in ("validate_email", "profile_saved", "submit_code", "give_consent"):
         await handle.execute_update(update)
     assert await handle.result() == "active"

@@ -1,9 +1,9 @@
 """The baseline of the account validation benchmark: a bare Temporal workflow of the same
 shape as AccountValidationWorkflow, with activities that do nothing: what Temporal alone
 costs. Same shape means the same Temporal commands: 10 activities, 4 updates, the two
-timed waits (validation reminder, profile reminder), the three `EsameStatus` changes, and a
-start with a summary and search attributes. Run by `bench.bare_worker` in its own
-process."""
+timed waits (validation reminder, profile reminder), the four `EsameStatus` changes (the
+first behind a patch), and a start with a summary and search attributes. Run by
+`bench.bare_worker` in its own process."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ async def bare_step(step: str) -> str:
     return step
 
 
-@workflow.defn(name="BareAccountValidation")
-class BareAccountValidation:
+@workflow.defn
+class BareAccountValidationWorkflow:
     """Seven activities in the main flow, three in update handlers, four updates: as
     AccountValidationWorkflow does on the way to `active`."""
 
@@ -31,22 +31,24 @@ class BareAccountValidation:
 
     @workflow.run
     async def run(self, user_id: str) -> str:
+        if workflow.patched("status-from-the-first-task"):
+            self._show("account_pending_email_validation")
         await self._step("open_account")
         await self._step("send_validation_link")
         await workflow.wait_condition(lambda: "email" in self._done, timeout=timedelta(days=1),
                                       timeout_summary="validation reminder")
         await self._step("set_status_email_validated")
-        self._show("email_validated")
+        self._show("account_email_validated")
         await self._step("find_pending_invitations")
         await workflow.wait_condition(lambda: "profile" in self._done, timeout=timedelta(days=3),
                                       timeout_summary="profile reminder")
         await self._step("set_status_profile_completed")
-        self._show("profile_completed")
+        self._show("account_profile_completed")
         await self._step("send_verification_code")
         self._done.add("code_sent")
         await workflow.wait_condition(lambda: {"code", "consent"} <= self._done)
         await self._step("set_status_active")
-        self._show("active")
+        self._show("account_active")
         self._done.add("active")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return "active"
@@ -86,5 +88,5 @@ class BareAccountValidation:
         self._done.add(name)
 
 
-BARE_WORKFLOWS = [BareAccountValidation]
+BARE_WORKFLOWS = [BareAccountValidationWorkflow]
 BARE_ACTIVITIES = [bare_step]

@@ -107,7 +107,11 @@ def _interrupt(*_: object) -> None:
 
 
 def _up(settings: Settings) -> None:
-    signal.signal(signal.SIGTERM, _interrupt)  # stopped by a process manager: as Ctrl-C
+    # Ctrl-C, and a process manager's SIGTERM, stop everything alike. SIGINT is handled
+    # explicitly: started in the background by a script (`esame up &`), a process inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt for it.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     dev = settings.dev_server
     Path(dev.db_filename).parent.mkdir(parents=True, exist_ok=True)
     command = [

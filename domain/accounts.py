@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from domain.activity_ref import ActivityRef
 from domain.money import Money
+from domain.signal_ref import SignalRef
 
 
 class Role(StrEnum):
@@ -410,3 +411,8 @@ SET_CARE_LINK_STATUS = ActivityRef("set_care_link_status", SetCareLinkStatus, Do
 END_CARE_LINK = ActivityRef("end_care_link", EndCareLink, Done)
 NOTIFY_PATIENT_OF_DECISION = ActivityRef(
     "notify_patient_of_decision", NotifyPatientOfDecision, Done)
+
+# --- signal references (name, input) ----------------------------------------------------
+
+# The account process tells an invitation to its address that the address registered.
+ACCEPT_INVITATION = SignalRef("accept", InvitationAccepted)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from domain.accounts import Done
 from domain.activity_ref import ActivityRef
+from domain.signal_ref import SignalRef
 
 
 class PasswordResetStatus(StrEnum):
@@ -77,3 +78,6 @@ FIND_OLDER_PASSWORD_RESETS = ActivityRef(
     "find_older_password_resets", FindOlderPasswordResets, OlderPasswordResets)
 APPLY_PASSWORD_RESET = ActivityRef("apply_password_reset", ApplyPasswordReset, Done)
 CLOSE_PASSWORD_RESET = ActivityRef("close_password_reset", ClosePasswordReset, Done)
+
+# A newer link was sent to the same account: this one stops working.
+SUPERSEDE_PASSWORD_RESET = SignalRef("supersede", SupersedePasswordReset)

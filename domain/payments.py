@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from domain.activity_ref import ActivityRef
 from domain.money import CURRENCY_EXPONENTS, Money
+from domain.signal_ref import SignalRef
 
 
 class PaymentMethod(StrEnum):
@@ -329,3 +330,12 @@ REFUND_PAYMENT = ActivityRef("refund_payment", RefundAtProvider, RefundedAtProvi
 CHECK_REFUND_STATUS = ActivityRef(
     "check_refund_status", CheckRefundAtProvider, RefundAtProviderStatus)
 RECORD_REFUND_FAILED = ActivityRef("record_refund_failed", RecordRefundFailed, RefundFailedRecorded)
+
+# --- signal references (name, input) ----------------------------------------------------
+
+# A provider's webhook, verified by the API, to the payment it is about.
+PROVIDER_EVENT = SignalRef("provider_event", ProviderEventSignal)
+# A payment to the process that asked for it (`notify_workflow_id`): it exists at the
+# provider (its checkout), then it is settled.
+PAYMENT_CREATED = SignalRef("payment_created", PaymentCreated)
+PAYMENT_SETTLED = SignalRef("payment_settled", PaymentSettled)

@@ -16,7 +16,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.web_pages import PAGES, render
+from api.web_pages import PAGES, render_page
 from core.settings import Settings
 from db.engine import SessionMaker
 from domain.accounts import Role, VerificationStatus
@@ -107,7 +107,7 @@ async def test_no_page_is_served_outside_dev(settings: Settings) -> None:
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_the_pages_scripts_parse(tmp_path) -> None:  # type: ignore[no-untyped-def]
     for page_path, page in PAGES.items():
-        script = re.search(r"<script>(.*)</script>", render(page), re.S)
+        script = re.search(r"<script>(.*)</script>", render_page(page), re.S)
         assert script is not None
         source = tmp_path / f"{page_path.name}.js"
         source.write_text(script.group(1))

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from core.settings import Settings
+from core.settings import DEV_SECRET_KEY, PaymentSettings, Settings
 
 
 def test_environment_overrides_one_nested_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,6 +21,8 @@ def test_environment_overrides_one_nested_key(monkeypatch: pytest.MonkeyPatch) -
 def test_production_refuses_the_public_dev_secrets() -> None:
     with pytest.raises(ValidationError, match="ESAME_SECRET_KEY"):
         Settings(env="prod")
+    with pytest.raises(ValidationError, match="ESAME_SECRET_KEY"):
+        Settings(env="prod", secret_key="too short")
     with pytest.raises(ValidationError, match="SANDBOX_WEBHOOK_SECRET"):
         Settings(env="prod", secret_key="s" * 40)
     with pytest.raises(ValidationError, match="ESAME_WEB_BASE_URL"):
@@ -40,3 +42,19 @@ def test_links_lead_to_the_web_app_or_else_to_the_api(monkeypatch: pytest.Monkey
     assert api_only.web_links.sign_in() == "https://api.esame.cm/sign-in"
     web = Settings(public_base_url="https://api.esame.cm", web_base_url="https://esame.cm/")
     assert web.web_links.validate_email("a b") == "https://esame.cm/validate-email?token=a+b"
+
+
+def test_production_runs_on_secrets_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As an operator sets them: the secrets come from ESAME_* variables, the rest from
+    temporal.yaml, and the dev-only pages are off."""
+    monkeypatch.setenv("ESAME_ENV", "prod")
+    monkeypatch.setenv("ESAME_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ESAME_PAYMENTS__SANDBOX_WEBHOOK_SECRET", "w" * 32)
+    monkeypatch.setenv("ESAME_WEB_BASE_URL", "https://app.esame.cm")
+    settings = Settings()
+    assert not settings.is_dev
+    assert settings.secret_key != DEV_SECRET_KEY
+    assert settings.payments.sandbox_webhook_secret != PaymentSettings().sandbox_webhook_secret
+    assert settings.payments.sms_pack_prices == {"XAF": 2500, "EUR": 400}  # temporal.yaml

@@ -35,6 +35,7 @@ from providers.sms import SmsSender, build_sms_sender
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
+from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
@@ -78,6 +79,8 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        # Runs started before the account processes were renamed, still served.
+        *FORMER_NAMES,
     ]
 
 

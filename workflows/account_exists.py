@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.common import run_activity
 
 
-@workflow.defn(name="AccountExistsNotice")
+@workflow.defn
 class AccountExistsNoticeWorkflow:
     @workflow.run
     async def run(self, notice: AccountExistsNoticeInput) -> Done:

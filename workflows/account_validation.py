@@ -15,6 +15,7 @@ from temporalio import workflow
 # Pydantic models are imported once, not re-created in every run's sandbox.
 with workflow.unsafe.imports_passed_through():
     from domain.accounts import (
+        ACCEPT_INVITATION,
         CHECK_VERIFICATION_CODE,
         EXPIRE_ACCOUNT,
         FIND_PENDING_INVITATIONS,
@@ -49,10 +50,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import BusinessError
     from domain.ids import invitation_workflow_id
 
-from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
+from workflows.common import (
+    WAIT_FOR_COMMIT,
+    business_error,
+    run_activity,
+    set_first_status,
+    set_status,
+    signal_workflow,
+    within,
+)
 
 
-@workflow.defn(name="AccountValidation")
+@workflow.defn
 class AccountValidationWorkflow:
     @workflow.init
     def __init__(self, account: AccountValidationInput) -> None:
@@ -70,6 +79,7 @@ class AccountValidationWorkflow:
     @workflow.run
     async def run(self, account: AccountValidationInput) -> AccountOutcome:
         timings = account.timings
+        set_first_status(_shown(self._status))
         await run_activity(
             OPEN_ACCOUNT,
             OpenAccount(user_id=self._user_id),
@@ -222,10 +232,9 @@ class AccountValidationWorkflow:
             FindPendingInvitations(user_id=self._user_id),
         )
         for invitation_id in pending.invitation_ids:
-            invitation = workflow.get_external_workflow_handle(
-                invitation_workflow_id(invitation_id))
             try:
-                await invitation.signal("accept", InvitationAccepted(user_id=self._user_id))
+                await signal_workflow(invitation_workflow_id(invitation_id), ACCEPT_INVITATION,
+                                      InvitationAccepted(user_id=self._user_id))
             except Exception:  # noqa: BLE001 (an invitation that just expired is no matter)
                 workflow.logger.info("invitation %s is already closed", invitation_id)
 
@@ -238,7 +247,7 @@ class AccountValidationWorkflow:
 
     def _show(self, status: AccountStatus) -> None:
         self._status = status
-        set_status(status.value)
+        set_status(_shown(status))
 
     async def _until_active_if_complete(self) -> None:
         if self._code_verified and self._consent_given:
@@ -254,3 +263,7 @@ class AccountValidationWorkflow:
     def _state(self) -> AccountState:
         return AccountState(status=self._status, code_verified=self._code_verified,
                             consent_given=self._consent_given)
+
+
+def _shown(status: AccountStatus) -> str:
+    return f"account_{status.value}"

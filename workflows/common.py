@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.activity_ref import ActivityRef, In, Out
     from domain.errors import BusinessError
+    from domain.signal_ref import SignalRef
 
 ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
@@ -56,8 +57,23 @@ async def answer_checkout_within(ready: Callable[[], bool], limit: timedelta) ->
             type=BusinessError.conflict.value, non_retryable=True) from None
 
 
+# A run shows the status it starts in from its first task; runs started before replay
+# without it (they had none, or the one their starter gave).
+FIRST_STATUS_PATCH = "status-from-the-first-task"
+
+
 def set_status(status: str) -> None:
+    """Show the process's status as `EsameStatus`: `<process>_<status>` (`account_active`,
+    `doctor_link_pending`, `payment_pending`), at every change, the first one included
+    (`set_first_status`). The SDK does not compare the value on replay, only that an
+    upsert is there: a value can be renamed; an upsert added needs a patch."""
     workflow.upsert_search_attributes([ESAME_STATUS.value_set(status)])
+
+
+def set_first_status(status: str) -> None:
+    """The status a run starts in (call it first in the run)."""
+    if workflow.patched(FIRST_STATUS_PATCH):
+        set_status(status)
 
 
 
@@ -68,6 +84,11 @@ async def run_activity(ref: ActivityRef[In, Out], arg: In, **options: Any) -> Ou
     result: Out = await workflow.execute_activity(ref.name, arg, result_type=ref.output,
                                                   **options)
     return result
+
+
+async def signal_workflow(workflow_id: str, ref: SignalRef[In], arg: In) -> None:
+    """Signal another run, by its id, with the signal `ref` names."""
+    await workflow.get_external_workflow_handle(workflow_id).signal(ref.name, arg)
 
 
 def business_error(kind: BusinessError, message: str) -> ApplicationError:

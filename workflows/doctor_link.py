@@ -28,7 +28,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import BusinessError
 
-from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
+from workflows.common import (
+    WAIT_FOR_COMMIT,
+    business_error,
+    run_activity,
+    set_first_status,
+    set_status,
+    within,
+)
 
 # Runs answered before this patch ended with the answer; since, an accepted link's run
 # stays open until the link ends.
@@ -36,7 +43,7 @@ STAYS_OPEN_PATCH = "doctor-link-stays-open-while-active"
 _OPEN = (CareLinkStatus.pending, CareLinkStatus.active)
 
 
-@workflow.defn(name="DoctorLink")
+@workflow.defn
 class DoctorLinkWorkflow:
     @workflow.init
     def __init__(self, link: DoctorLinkInput) -> None:
@@ -49,7 +56,9 @@ class DoctorLinkWorkflow:
 
     @workflow.run
     async def run(self, link: DoctorLinkInput) -> DoctorLinkState:
-        if not link.already_active:
+        if link.already_active:
+            set_first_status(f"doctor_link_{self._status.value}")
+        else:
             outcome = await self._ask_the_doctor(link)
             if outcome != CareLinkStatus.active or not workflow.patched(STAYS_OPEN_PATCH):
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -64,6 +73,7 @@ class DoctorLinkWorkflow:
 
     async def _ask_the_doctor(self, link: DoctorLinkInput) -> CareLinkStatus:
         timings = link.timings
+        set_first_status(f"doctor_link_{self._status.value}")
         expires_at = workflow.now() + timings.expires_after
         await run_activity(
             NOTIFY_DOCTOR_OF_INVITATION,
@@ -90,7 +100,7 @@ class DoctorLinkWorkflow:
             SetCareLinkStatus(link_id=link.link_id, status=outcome),
         )
         self._status = outcome
-        set_status(outcome.value)
+        set_status(f"doctor_link_{outcome.value}")
         await run_activity(
             NOTIFY_PATIENT_OF_DECISION,
             NotifyPatientOfDecision(link_id=link.link_id, status=outcome),
@@ -101,7 +111,7 @@ class DoctorLinkWorkflow:
         """The link ends, and so does every share with the doctor (documents, vitals)."""
         await run_activity(END_CARE_LINK, EndCareLink(link_id=self._link_id))
         self._status = CareLinkStatus.removed
-        set_status(self._status.value)
+        set_status(f"doctor_link_{self._status.value}")
 
     # --- the patient removes the doctor ------------------------------------------------
 

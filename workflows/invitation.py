@@ -11,6 +11,7 @@ from temporalio import workflow
 # Pydantic models are imported once, not re-created in every run's sandbox.
 with workflow.unsafe.imports_passed_through():
     from domain.accounts import (
+        ACCEPT_INVITATION,
         CLOSE_INVITATION,
         SEND_PLATFORM_INVITATION,
         CloseInvitation,
@@ -21,10 +22,10 @@ with workflow.unsafe.imports_passed_through():
         SendPlatformInvitation,
     )
 
-from workflows.common import WAIT_FOR_COMMIT, run_activity, set_status, within
+from workflows.common import WAIT_FOR_COMMIT, run_activity, set_first_status, set_status, within
 
 
-@workflow.defn(name="Invitation")
+@workflow.defn
 class InvitationWorkflow:
     def __init__(self) -> None:
         self._accepted_by: str | None = None
@@ -32,6 +33,7 @@ class InvitationWorkflow:
     @workflow.run
     async def run(self, invitation: InvitationInput) -> InvitationOutcome:
         timings = invitation.timings
+        set_first_status(f"invitation_{InvitationStatus.pending.value}")
         expires_at = workflow.now() + timings.expires_after
         await run_activity(
             SEND_PLATFORM_INVITATION,
@@ -56,10 +58,10 @@ class InvitationWorkflow:
             CloseInvitation(invitation_id=invitation.invitation_id, status=status,
                             accepted_user_id=self._accepted_by),
         )
-        set_status(status.value)
+        set_status(f"invitation_{status.value}")
         return InvitationOutcome(invitation_id=invitation.invitation_id, status=status)
 
-    @workflow.signal
+    @workflow.signal(name=ACCEPT_INVITATION.name)
     def accept(self, accepted: InvitationAccepted) -> None:
         self._accepted_by = self._accepted_by or accepted.user_id
 

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         CLOSE_PASSWORD_RESET,
         FIND_OLDER_PASSWORD_RESETS,
         SEND_PASSWORD_RESET_LINK,
+        SUPERSEDE_PASSWORD_RESET,
         ApplyPasswordReset,
         ClosePasswordReset,
         FindOlderPasswordResets,
@@ -28,7 +29,14 @@ with workflow.unsafe.imports_passed_through():
         SupersedePasswordReset,
     )
 
-from workflows.common import WAIT_FOR_COMMIT, business_error, run_activity, set_status, within
+from workflows.common import (
+    WAIT_FOR_COMMIT,
+    business_error,
+    run_activity,
+    set_status,
+    signal_workflow,
+    within,
+)
 
 _UNUSABLE = "This link was already used, replaced by a newer one, or has expired."
 
@@ -91,7 +99,7 @@ class PasswordResetWorkflow:
         if self._closing or self._redeeming or self._status != PasswordResetStatus.pending:
             raise business_error(BusinessError.bad_request, _UNUSABLE)
 
-    @workflow.signal
+    @workflow.signal(name=SUPERSEDE_PASSWORD_RESET.name)
     def supersede(self, _: SupersedePasswordReset) -> None:
         self._superseded = True
 
@@ -106,9 +114,9 @@ class PasswordResetWorkflow:
         older = await run_activity(FIND_OLDER_PASSWORD_RESETS,
                                    FindOlderPasswordResets(reset_id=self._reset_id))
         for reset_id in older.reset_ids:
-            handle = workflow.get_external_workflow_handle(password_reset_workflow_id(reset_id))
             try:
-                await handle.signal(PasswordResetWorkflow.supersede, SupersedePasswordReset())
+                await signal_workflow(password_reset_workflow_id(reset_id),
+                                      SUPERSEDE_PASSWORD_RESET, SupersedePasswordReset())
             except Exception:  # noqa: BLE001 (a link that just closed needs nothing more)
                 workflow.logger.info("password reset %s is already closed", reset_id)
 

@@ -26,6 +26,9 @@ from domain.payments import (
     CREATE_PAYMENT,
     FINAL_STATUSES,
     ISSUE_INVOICE,
+    PAYMENT_CREATED,
+    PAYMENT_SETTLED,
+    PROVIDER_EVENT,
     RECORD_PAYMENT_STATUS,
     RECORD_REFUND_FAILED,
     REFUND_PAYMENT,
@@ -50,7 +53,13 @@ from domain.payments import (
     RefundStatus,
     next_poll_interval,
 )
-from workflows.common import business_error, run_activity, set_status
+from workflows.common import (
+    business_error,
+    run_activity,
+    set_first_status,
+    set_status,
+    signal_workflow,
+)
 
 PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
                              maximum_interval=timedelta(seconds=30))
@@ -77,6 +86,7 @@ class PaymentWorkflow:
     @workflow.run
     async def run(self, payment: PaymentInput) -> PaymentResult:
         self._input = payment
+        set_first_status(f"payment_{self._status.value}")
         try:
             created = await run_activity(
                 CREATE_PAYMENT,
@@ -91,8 +101,8 @@ class PaymentWorkflow:
             return self._result
         self._view = created.view
         if payment.notify_workflow_id:
-            await workflow.get_external_workflow_handle(payment.notify_workflow_id).signal(
-                "payment_created", PaymentCreated(payment=created.view))
+            await signal_workflow(payment.notify_workflow_id, PAYMENT_CREATED,
+                                  PaymentCreated(payment=created.view))
 
         if created.status in FINAL_STATUSES and workflow.patched(FINAL_AT_CREATION_PATCH):
             outcome = created.status
@@ -105,8 +115,8 @@ class PaymentWorkflow:
             result.invoice_id, result.invoice_number = invoice.invoice_id, invoice.number
         self._result = result
         if payment.notify_workflow_id:
-            await workflow.get_external_workflow_handle(payment.notify_workflow_id).signal(
-                "payment_settled", PaymentSettled(result=result))
+            await signal_workflow(payment.notify_workflow_id, PAYMENT_SETTLED,
+                                  PaymentSettled(result=result))
 
         if outcome is PaymentStatus.succeeded and payment.refundable_for > timedelta(0):
             await self._refund_window(payment)
@@ -173,7 +183,7 @@ class PaymentWorkflow:
         self._status = status
         set_status(f"payment_{status.value}")
 
-    @workflow.signal(name="provider_event")
+    @workflow.signal(name=PROVIDER_EVENT.name)
     def provider_event(self, event: ProviderEventSignal) -> None:
         # Events arrive in any order and may repeat: only the first final word counts.
         if self._reported is None and event.status in (PaymentStatus.succeeded,

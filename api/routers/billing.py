@@ -39,6 +39,7 @@ from db.models import Plan as PlanRow
 from db.models import Subscription as SubscriptionRow
 from db.models import User
 from db.models.billing import LIVE_SUBSCRIPTION_PER_USER
+from db.queries.billing_addresses import billing_address_view
 from db.queries.entitlements import current_subscription, load_entitlements, plan_entitlements
 from db.queries.payments import payment_view
 from domain.billing import (
@@ -81,12 +82,6 @@ ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 
 # --- billing addresses ------------------------------------------------------------------------
 
-def _address(row: BillingAddressRow) -> BillingAddress:
-    return BillingAddress(id=row.id, line1=row.line1, city=row.city, country=row.country,
-                          postal_code=row.postal_code, from_profile=row.from_profile,
-                          created_at=row.created_at)
-
-
 @router.post("/me/billing-addresses", status_code=201, response_model=BillingAddress)
 async def add_billing_address(
     body: BillingAddressIn, user: ActiveUser, session: SessionDep
@@ -105,7 +100,7 @@ async def add_billing_address(
                                 country=body.country, postal_code=body.postal_code)
     session.add(row)
     await session.commit()
-    return _address(row)
+    return billing_address_view(row)
 
 
 @router.get("/me/billing-addresses", response_model=Page[BillingAddress])
@@ -114,7 +109,7 @@ async def list_billing_addresses(
     cursor: str | None = None,
 ) -> Page[BillingAddress]:
     rows, next_cursor = await _page(session, BillingAddressRow, user.id, limit, cursor)
-    return Page(items=[_address(r) for r in rows], next_cursor=next_cursor)
+    return Page(items=[billing_address_view(r) for r in rows], next_cursor=next_cursor)
 
 
 async def _page(session: AsyncSession, model, user_id: str, limit: int,  # type: ignore[no-untyped-def]

@@ -133,15 +133,15 @@ async def invite_doctor(
     asked = await live_link()
     if asked is not None:
         if asked.status == CareLinkStatus.pending:
-            await heal_doctor_link(temporal, settings, asked)
+            await heal_doctor_link(temporal, settings, asked, patient, doctor)
         return _my_doctor(asked, doctor, profile)
     link, created = await insert_or_existing(
         session, CareLink(patient_id=patient.id, doctor_id=doctor.id,
                           status=CareLinkStatus.pending.value, created_at=utcnow()),
         rule=LIVE_CARE_LINK_PER_PAIR, existing=live_link)
     if created:
-        await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link),
-                                link)
+        await commit_then_start(
+            session, lambda: start_doctor_link(temporal, settings, link, patient, doctor), link)
     return _my_doctor(link, doctor, profile)
 
 
@@ -176,11 +176,12 @@ async def remove_doctor(
     links = (await session.scalars(select(CareLink).where(
         CareLink.patient_id == patient.id, CareLink.doctor_id == doctor_id,
         CareLink.status.in_(_OPEN)))).all()
-    if not links:
+    doctor = await session.get(User, doctor_id)
+    if not links or doctor is None:
         raise Problem(404, "This doctor is not in your list.")
     for link in links:
         try:
-            await remove_doctor_link(temporal, settings, link)
+            await remove_doctor_link(temporal, settings, link, patient, doctor)
         except (WorkflowUpdateFailedError, RPCError) as err:
             raise problem_from_temporal(err, closed_detail="This link is already closed.") \
                 from err

@@ -65,7 +65,7 @@ async def invite(
         rule=INVITATION_PER_ADDRESS, existing=mine)
     if created:
         await commit_then_start(
-            session, lambda: start_invitation(temporal, settings, invitation), invitation)
+            session, lambda: start_invitation(temporal, settings, invitation, user), invitation)
     return _view(invitation)
 
 

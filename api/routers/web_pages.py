@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.web_pages import PAGES, Page, render
+from api.web_pages import PAGES, Page, render_page
 from domain.links import WebPage
 
 router = APIRouter(tags=["dev"], include_in_schema=False)
@@ -23,7 +23,7 @@ _HEADERS = {
 
 
 def _serve(page: Page):  # type: ignore[no-untyped-def]
-    body = render(page)
+    body = render_page(page)
 
     async def serve() -> HTMLResponse:
         return HTMLResponse(body, headers=_HEADERS)

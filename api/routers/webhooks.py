@@ -20,7 +20,7 @@ from api.payments import PaymentProvidersDep
 from api.problems import Problem
 from db.models import Payment, ProviderEvent
 from domain.ids import payment_workflow_id
-from domain.payments import PaymentStatus, ProviderEventSignal, ProviderName
+from domain.payments import PROVIDER_EVENT, PaymentStatus, ProviderEventSignal, ProviderName
 from providers.payments import InvalidWebhook, PaymentProviders
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -70,7 +70,7 @@ async def process_webhook(
                         PaymentStatus.pending):
         try:
             await temporal.get_workflow_handle(payment_workflow_id(payment_id)).signal(
-                "provider_event",
+                PROVIDER_EVENT.name,
                 ProviderEventSignal(provider=provider_name, event_id=event.event_id,
                                     status=event.status,
                                     provider_reference=event.provider_reference),

@@ -57,6 +57,12 @@ _STATUS = {
 }
 
 
+def payment_status(charge_status: str) -> PaymentStatus:
+    """A sandbox charge's status in the words of our payments (`requires_action` is
+    `pending`, `canceled` is `expired`)."""
+    return _STATUS[charge_status]
+
+
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     ts = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()

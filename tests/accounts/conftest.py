@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -11,7 +11,6 @@ from temporalio.worker import Worker
 from core.settings import Settings
 from core.temporal_client import ensure_search_attributes
 from db.engine import SessionMaker
-from domain.messages import TEMPLATES
 from workers.main import WorkerDeps, activities, workflows
 
 
@@ -28,16 +27,3 @@ async def env(
     async with Worker(time_skipping_env.client, task_queue=settings.temporal.task_queue,
                       workflows=workflows(), activities=activities(deps)):
         yield time_skipping_env
-
-
-@pytest.fixture
-def accepted_template() -> Iterator[None]:
-    """On main an accepted link's run fails on the template name `doctor_invitation_active`
-    (issue 8, fixed on its own branch): supply it, so that a test sees the run an accepted
-    link keeps open rather than the one a removal starts for a closed run."""
-    added = "doctor_invitation_active" not in TEMPLATES
-    if added:
-        TEMPLATES["doctor_invitation_active"] = TEMPLATES["doctor_invitation_accepted"]
-    yield
-    if added:
-        del TEMPLATES["doctor_invitation_active"]

@@ -43,12 +43,17 @@ async def outbox(api: httpx.AsyncClient, to: str, template: str | None = None) -
 
 async def delivered(api: httpx.AsyncClient, to: str, template: str, count: int = 1,
                     within: float = 20.0) -> list[dict]:
-    """The messages of a template once `count` have arrived (a 202 sends them later)."""
+    """The messages of a template once `count` have arrived (a 202 sends them later); fails
+    when they have not within `within` seconds. That no more come is for the caller to
+    show once the process that sends them is over (read `outbox` then)."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         messages = await outbox(api, to, template)
-        if len(messages) >= count or asyncio.get_running_loop().time() > deadline:
+        if len(messages) >= count:
             return messages
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{len(messages)} {template} message(s) to {to} after "
+                                 f"{within:.0f}s, {count} expected")
         await asyncio.sleep(0.05)
 
 

@@ -22,7 +22,7 @@ from tests.support.doctor_links import ask_a_doctor
 from tests.support.users import TestUser, make_user
 from workers.main import WorkerDeps
 
-pytestmark = [pytest.mark.db, pytest.mark.usefixtures("accepted_template")]
+pytestmark = pytest.mark.db
 
 
 async def _shares(sessions: SessionMaker, patient: TestUser, doctor: TestUser) -> None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from db.engine import SessionMaker
+from db.models import CareLink
 from domain.accounts import AccountStatus, Role
-from tests.accounts.flows import activate, delivered, new_email, register, validate
+from domain.ids import doctor_link_workflow_id, invitation_workflow_id
+from tests.accounts.flows import activate, delivered, new_email, outbox, register, validate
 from tests.support.users import make_user
+from workflows.common import ESAME_STATUS
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
 
@@ -28,7 +34,7 @@ async def _wait_for_status(api: httpx.AsyncClient, headers: dict[str, str], invi
 
 
 async def test_an_invitation_is_accepted_when_the_friend_registers(
-    api: httpx.AsyncClient,
+    api: httpx.AsyncClient, temporal_env: WorkflowEnvironment
 ) -> None:
     _, headers = await activate(api)
     friend = new_email("friend")
@@ -47,7 +53,12 @@ async def test_an_invitation_is_accepted_when_the_friend_registers(
     await validate(api, friend)
     accepted = await _wait_for_status(api, headers, invitation["id"], "accepted")
     assert accepted["closed_at"] is not None
-    assert len(await delivered(api, friend, "platform_invitation", count=2, within=0.5)) == 1
+    # Closed: the invitation was sent once, and never recalled.
+    closed = await temporal_env.client.get_workflow_handle(
+        invitation_workflow_id(invitation["id"])).result()
+    assert closed["status"] == "accepted"
+    assert len(await outbox(api, friend, "platform_invitation")) == 1
+    assert await outbox(api, friend, "platform_invitation_reminder") == []
 
 
 async def test_invitations_are_limited_per_day(
@@ -72,7 +83,8 @@ async def test_invitations_are_limited_per_day(
 
 
 async def test_a_patient_invites_a_doctor_who_accepts(
-    api: httpx.AsyncClient, sessions: SessionMaker, e2e_settings: Settings
+    api: httpx.AsyncClient, sessions: SessionMaker, e2e_settings: Settings,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     doctor = await make_user(sessions, e2e_settings, Role.doctor, specialty="pediatrics")
     other_doctor = await make_user(sessions, e2e_settings, Role.doctor)
@@ -115,7 +127,15 @@ async def test_a_patient_invites_a_doctor_who_accepts(
     assert late.status_code == 409
     mine = (await api.get("/api/v1/me/doctors", headers=patient.headers)).json()["items"]
     assert [(d["doctor_id"], d["status"]) for d in mine] == [(doctor.id, "active")]
-    await delivered(api, patient.email, "doctor_invitation_accepted")
+    (told,) = await delivered(api, patient.email, "doctor_invitation_accepted")
+    assert told["data"]["doctor_name"] == f"Doctor {doctor.id[:6]}"
+    assert f"Dr Doctor {doctor.id[:6]} is now one of your doctors" in told["body"]
+    # The process did not fail on the way: it stays open while the doctor is one of the
+    # patient's, showing the link's status.
+    run = await temporal_env.client.get_workflow_handle(
+        doctor_link_workflow_id(link_id)).describe()
+    assert run.status == WorkflowExecutionStatus.RUNNING
+    assert run.typed_search_attributes.get(ESAME_STATUS) == "doctor_link_active"
 
 
 async def test_a_declined_doctor_leaves_the_list(
@@ -129,7 +149,8 @@ async def test_a_declined_doctor_leaves_the_list(
                               headers=doctor.headers)
     assert declined.status_code == 200 and declined.json()["status"] == "declined"
     assert (await api.get("/api/v1/me/doctors", headers=patient.headers)).json()["items"] == []
-    await delivered(api, patient.email, "doctor_invitation_declined")
+    (told,) = await delivered(api, patient.email, "doctor_invitation_declined")
+    assert f"Dr Doctor {doctor.id[:6]} could not accept your request" in told["body"]
 
 
 async def test_only_patients_invite_listed_doctors(
@@ -137,6 +158,8 @@ async def test_only_patients_invite_listed_doctors(
 ) -> None:
     doctor = await make_user(sessions, e2e_settings, Role.doctor)
     colleague = await make_user(sessions, e2e_settings, Role.doctor)
+    unlisted = await make_user(sessions, e2e_settings, Role.doctor,
+                               status=AccountStatus.email_validated)
     patient = await make_user(sessions, e2e_settings, Role.patient)
     by_doctor = await api.post("/api/v1/me/doctors", json={"doctor_id": doctor.id},
                                headers=colleague.headers)
@@ -144,6 +167,15 @@ async def test_only_patients_invite_listed_doctors(
     not_a_doctor = await api.post("/api/v1/me/doctors", json={"doctor_id": patient.id},
                                   headers=patient.headers)
     assert not_a_doctor.status_code == 404
+    not_listed = await api.post("/api/v1/me/doctors", json={"doctor_id": unlisted.id},
+                                headers=patient.headers)
+    assert not_listed.status_code == 404
+    assert not_listed.headers["content-type"] == "application/problem+json"
+    # Nothing was asked of anyone: no link, no email.
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(CareLink)) == 0
+    assert await outbox(api, unlisted.email) == []
+    assert await outbox(api, doctor.email) == []
 
 
 async def test_the_directory_is_searched_and_paged(

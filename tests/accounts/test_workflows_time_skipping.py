@@ -4,6 +4,7 @@ waiting. Real activities on the test database; the workflows started as the API 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from domain.accounts import (
 from domain.errors import BusinessError
 from domain.ids import account_workflow_id
 from tests.support.doctor_links import ask_a_doctor
-from tests.support.users import make_user
+from tests.support.users import TestUser, make_user
 
 pytestmark = pytest.mark.db
 
@@ -44,17 +45,24 @@ pytestmark = pytest.mark.db
 MARGIN = timedelta(minutes=1)
 
 
+async def _sent(sessions: SessionMaker, to: str, template: str) -> list[Message]:
+    """The messages of a template sent so far (to count them once their process is over)."""
+    async with sessions() as session:
+        return list((await session.scalars(
+            select(Message).where(Message.to == to, Message.template == template)
+            .order_by(Message.created_at))).all())
+
+
 async def _messages(sessions: SessionMaker, to: str, template: str,
                     count: int = 1) -> list[Message]:
+    """The messages of a template once `count` are sent (an activity's effect, not a timer:
+    no time is skipped meanwhile); fails when they are not within 10 s."""
     for _ in range(400):
-        async with sessions() as session:
-            found = list((await session.scalars(
-                select(Message).where(Message.to == to, Message.template == template)
-                .order_by(Message.created_at))).all())
+        found = await _sent(sessions, to, template)
         if len(found) >= count:
             return found
         await asyncio.sleep(0.025)
-    return found
+    raise AssertionError(f"{len(found)} {template} message(s) to {to}, {count} expected")
 
 
 async def _pending_account(sessions: SessionMaker, settings: Settings,
@@ -65,6 +73,28 @@ async def _pending_account(sessions: SessionMaker, settings: Settings,
         user = await session.get(User, made.id)
     assert user is not None
     return user, await start_account_validation(client, settings, user)
+
+
+async def _user(sessions: SessionMaker, made: TestUser) -> User:
+    async with sessions() as session:
+        user = await session.get(User, made.id)
+    assert user is not None
+    return user
+
+
+@dataclass
+class _Shown:
+    """What an admin sees of a run in the Temporal UI."""
+
+    summary: str | None
+    attributes: dict[str, object]
+
+
+async def _shown(handle: WorkflowHandle[Any, Any]) -> _Shown:
+    described = await handle.describe()
+    return _Shown(await described.static_summary(),
+                  {p.key.name: p.value for p in described.typed_search_attributes
+                   if p.key.name.startswith("Esame")})
 
 
 async def _update(client: Client, user_id: str, name: str, arg: object) -> AccountState:
@@ -90,13 +120,18 @@ async def test_unvalidated_account_is_reminded_then_expires_and_frees_its_email(
     assert user.email
     d = settings.durations
     await _messages(sessions, user.email, "account_validation")
+    shown = await _shown(handle)
+    assert shown.attributes == {"EsamePatientId": user.id,
+                                "EsameStatus": "account_pending_email_validation"}
+    assert shown.summary == (f"Account validation of patient {user.first_name} "
+                             f"{user.last_name} ({user.esame_id})")
     await env.sleep(d.validation_reminder_after + MARGIN)
     (reminder,) = await _messages(sessions, user.email, "account_validation_reminder")
     await env.sleep(d.validation_expires_after - d.validation_reminder_after + MARGIN)
     outcome = await handle.result()
     assert outcome.status == "expired"
-    assert len(await _messages(sessions, user.email, "account_validation")) == 1
-    (link,) = await _messages(sessions, user.email, "account_validation")
+    assert (await _shown(handle)).attributes["EsameStatus"] == "account_expired"
+    (link,) = await _sent(sessions, user.email, "account_validation")
     assert reminder.data["validation_url"] == link.data["validation_url"]
     async with sessions() as session:
         expired = await session.get(User, user.id)
@@ -157,20 +192,27 @@ async def test_codes_expire_wrong_codes_lock_and_a_new_code_unlocks(
 async def test_invitation_is_reminded_then_expires(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    inviter = await make_user(sessions, settings, Role.patient)
+    inviter = await _user(sessions, await make_user(sessions, settings, Role.patient))
     invitation = Invitation(inviter_id=inviter.id, email="friend@example.com",
                             status="pending", created_at=utcnow())
     async with sessions() as session, session.begin():
         session.add(invitation)
-    handle = await start_invitation(env.client, settings, invitation)
+    handle = await start_invitation(env.client, settings, invitation, inviter)
     d = settings.durations
     assert len(await _messages(sessions, "friend@example.com", "platform_invitation")) == 1
+    shown = await _shown(handle)
+    assert shown.summary == (f"Invitation of a friend by {inviter.first_name} "
+                             f"{inviter.last_name} ({inviter.esame_id})")
+    assert "friend@example.com" not in (shown.summary or "")
+    assert shown.attributes == {"EsamePatientId": inviter.id,
+                                "EsameStatus": "invitation_pending"}
     await env.sleep(d.invitation_reminder_after + MARGIN)
     assert len(await _messages(sessions, "friend@example.com",
                                "platform_invitation_reminder")) == 1
     await env.sleep(d.invitation_expires_after - d.invitation_reminder_after + MARGIN)
     outcome = await handle.result()
     assert outcome.status == InvitationStatus.expired
+    assert (await _shown(handle)).attributes["EsameStatus"] == "invitation_expired"
     async with sessions() as session:
         stored = await session.get(Invitation, invitation.id)
         assert stored is not None and stored.status == "expired" and stored.closed_at
@@ -179,13 +221,13 @@ async def test_invitation_is_reminded_then_expires(
 async def test_invitation_is_accepted_when_the_address_registers(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    inviter = await make_user(sessions, settings, Role.patient)
+    inviter = await _user(sessions, await make_user(sessions, settings, Role.patient))
     newcomer, account = await _pending_account(sessions, settings, env.client)
     invitation = Invitation(inviter_id=inviter.id, email=newcomer.email, status="pending",
                             created_at=utcnow())
     async with sessions() as session, session.begin():
         session.add(invitation)
-    handle = await start_invitation(env.client, settings, invitation)
+    handle = await start_invitation(env.client, settings, invitation, inviter)
     assert newcomer.email
     await _messages(sessions, newcomer.email, "platform_invitation")
     await _update(env.client, newcomer.id, "validate_email", ValidateEmail())
@@ -194,7 +236,8 @@ async def test_invitation_is_accepted_when_the_address_registers(
     async with sessions() as session:
         stored = await session.get(Invitation, invitation.id)
         assert stored is not None and stored.accepted_user_id == newcomer.id
-    assert await _messages(sessions, newcomer.email, "platform_invitation_reminder", 0) == []
+    # The invitation is over: it was never recalled.
+    assert await _sent(sessions, newcomer.email, "platform_invitation_reminder") == []
     # The newcomer goes on to an active account (a run left waiting, or terminated in the
     # middle of a step, would hold the test server's clock for the tests that follow).
     await _update(env.client, newcomer.id, "profile_saved", ProfileSaved())
@@ -207,15 +250,25 @@ async def test_invitation_is_accepted_when_the_address_registers(
 async def test_an_unanswered_doctor_request_expires_and_the_patient_is_told(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    link, patient, doctor, handle = await ask_a_doctor(env.client, sessions, settings)
+    link, asking, asked, handle = await ask_a_doctor(env.client, sessions, settings)
+    patient, doctor = await _user(sessions, asking), await _user(sessions, asked)
+    assert patient.email and doctor.email
     d = settings.durations
     assert len(await _messages(sessions, doctor.email, "doctor_invitation")) == 1
+    shown = await _shown(handle)
+    assert shown.summary == (
+        f"{patient.first_name} {patient.last_name} ({patient.esame_id}) asks Dr "
+        f"{doctor.first_name} {doctor.last_name} ({doctor.esame_id}) to be one of their "
+        "doctors")
+    assert shown.attributes == {"EsamePatientId": patient.id, "EsameDoctorId": doctor.id,
+                                "EsameStatus": "doctor_link_pending"}
     await env.sleep(d.doctor_invitation_reminder_after + MARGIN)
     assert len(await _messages(sessions, doctor.email, "doctor_invitation_reminder")) == 1
     await env.sleep(d.doctor_invitation_expires_after - d.doctor_invitation_reminder_after
                     + MARGIN)
     outcome = await handle.result()
     assert outcome.status == CareLinkStatus.expired
+    assert (await _shown(handle)).attributes["EsameStatus"] == "doctor_link_expired"
     assert len(await _messages(sessions, patient.email, "doctor_invitation_expired")) == 1
     async with sessions() as session:
         stored = await session.get(CareLink, link.id)

@@ -1,12 +1,14 @@
-"""Fixtures shared by the payment tests: localstripe, and Stripe's idempotency in front of it.
-"""
+"""Fixtures shared by the payment tests: localstripe, Stripe's idempotency in front of it, and
+the MTN MoMo peer."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from pytest_httpserver import HTTPServer
 
+from tests.payments.mtn_peer import MtnPeer
 from tests.payments.stripe_idempotency import StripeIdempotencyProxy
 from tests.payments.support import localstripe_process
 
@@ -24,3 +26,11 @@ def stripe_proxy(localstripe: str) -> Iterator[StripeIdempotencyProxy]:
     proxy = StripeIdempotencyProxy(localstripe).start()
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture
+def mtn(httpserver: HTTPServer) -> Iterator[MtnPeer]:
+    """A local MTN MoMo peer (Collections and Disbursements)."""
+    peer = MtnPeer(httpserver)
+    peer.install()
+    yield peer

@@ -57,17 +57,9 @@ from domain.payments import (
     RefundResult,
 )
 from providers.payments.mtn_momo import reference_id
-from tests.payments.mtn_peer import (
-    API_KEY,
-    API_USER,
-    DISBURSEMENT_API_KEY,
-    DISBURSEMENT_KEY,
-    DISBURSEMENT_USER,
-    SUBSCRIPTION_KEY,
-    MtnPeer,
-)
+from tests.payments.mtn_peer import MtnPeer
 from tests.payments.stripe_idempotency import StripeIdempotencyProxy
-from tests.payments.support import localstripe_process
+from tests.payments.support import localstripe_process, with_mtn
 from tests.support.users import TestUser, make_user
 from workers.main import WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
@@ -359,12 +351,7 @@ async def main(names: list[str]) -> None:
     settings = Settings(env="test", database_url=url, secret_key="h" * 48,
                         public_base_url="http://testserver", data_dir=folder,
                         temporal=TemporalSettings(address="unused:0", task_queue="histories"))
-    settings.payments = settings.payments.model_copy(update={
-        "mtn_subscription_key": SUBSCRIPTION_KEY, "mtn_api_user": API_USER,
-        "mtn_api_key": API_KEY, "mtn_base_url": mtn.url,
-        "mtn_disbursement_subscription_key": DISBURSEMENT_KEY,
-        "mtn_disbursement_api_user": DISBURSEMENT_USER,
-        "mtn_disbursement_api_key": DISBURSEMENT_API_KEY})
+    settings = with_mtn(settings, mtn)
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"))

@@ -4,8 +4,8 @@ Collections: token with Basic auth and subscription key, request-to-pay keyed by
 X-Reference-Id (409 when reused), and the status by reference. Disbursements (another
 product: its own subscription key, API user and token): refund of a successful
 request-to-pay (`referenceIdToRefund`), keyed by its own X-Reference-Id (409 when reused),
-accepted (202) then PENDING until the peer settles it, and its status by reference
-(`reason` when FAILED)."""
+accepted (202) then PENDING until the peer settles it, or refused outright (4xx), and its
+status by reference (`reason` when FAILED)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ class MtnPeer:
     refund_reason: str | None = None
     # Take the next refund, then answer 500 as if the answer were lost on the way back.
     lose_next_refund_answer: bool = False
+    # Refuse refunds outright with this status and error code (e.g. 404 RESOURCE_NOT_FOUND).
+    refund_refusal: tuple[int, str] | None = None
 
     @property
     def url(self) -> str:
@@ -143,6 +145,9 @@ class MtnPeer:
             return _error(400, "INVALID_REFERENCE_ID", "X-Reference-Id is not a UUID.")
         if reference in self.refunds:
             return _error(409, "RESOURCE_ALREADY_EXIST", "Duplicated reference id.")
+        if self.refund_refusal is not None:
+            status, code = self.refund_refusal
+            return _error(status, code, "The refund was refused.")
         body = request.get_json()
         if not all(body.get(k) for k in ("amount", "currency", "externalId",
                                          "referenceIdToRefund")):

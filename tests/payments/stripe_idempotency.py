@@ -16,9 +16,9 @@ on a PaymentIntent is taken off before forwarding (localstripe refuses the param
 back in the answer, and once such a PaymentIntent with a customer is confirmed and
 succeeds, its PaymentMethod is attached to the customer, as Stripe does.
 
-Everything is forwarded to localstripe; `seen` records what came in (and the key it carried),
-and `hold_next` keeps the answer of the next matching request until released, to stand for a
-client that dies after the request reached Stripe.
+Everything is forwarded to localstripe; `seen` records what came in (the key and the
+parameters it carried), and `hold_next` keeps the answer of the next matching request until
+released, to stand for a client that dies after the request reached Stripe.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class Seen:
     idempotency_key: str | None
     replayed: bool
     status: int
+    params: dict[str, str] = field(default_factory=dict)  # the form parameters it carried
 
 
 @dataclass
@@ -206,8 +207,9 @@ class StripeIdempotencyProxy:
         return json.dumps(intent).encode()
 
     def _note(self, request: Request, key: str | None, replayed: bool, status: int) -> None:
+        params = dict(parse_qsl(request.get_data().decode(), keep_blank_values=True))
         with self._lock:
-            self.seen.append(Seen(request.method, request.path, key, replayed, status))
+            self.seen.append(Seen(request.method, request.path, key, replayed, status, params))
 
 
 def _idempotency_error(status: int, message: str) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 import uvicorn
 from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.payments import payment_timings
@@ -27,6 +27,7 @@ from domain.accounts import Role
 from domain.ids import payment_workflow_id
 from domain.money import Money
 from domain.payments import (
+    CHECK_PAYMENT_STATUS,
     InvoiceLine,
     Operator,
     PaymentInput,
@@ -37,7 +38,18 @@ from domain.payments import (
     RefundResult,
 )
 from providers.payments.sandbox import SIGNATURE_HEADER, sign, webhook_body
+from tests.payments.mtn_peer import (
+    API_KEY,
+    API_USER,
+    DISBURSEMENT_API_KEY,
+    DISBURSEMENT_KEY,
+    DISBURSEMENT_USER,
+    SUBSCRIPTION_KEY,
+    MtnPeer,
+)
+from tests.support.ports import free_port
 from tests.support.users import TestUser, make_user
+from workers.main import WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
 
 T = TypeVar("T")
@@ -88,6 +100,32 @@ async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 2
         await asyncio.sleep(0.05)
 
 
+def with_mtn(settings: Settings, mtn: MtnPeer) -> Settings:
+    """Settings whose MTN MoMo payments and refunds go to the local peer."""
+    return settings.model_copy(update={"payments": settings.payments.model_copy(update={
+        "mtn_subscription_key": SUBSCRIPTION_KEY, "mtn_api_user": API_USER,
+        "mtn_api_key": API_KEY, "mtn_base_url": mtn.url,
+        "mtn_disbursement_subscription_key": DISBURSEMENT_KEY,
+        "mtn_disbursement_api_user": DISBURSEMENT_USER,
+        "mtn_disbursement_api_key": DISBURSEMENT_API_KEY})})
+
+
+def without_polling(settings: Settings) -> Settings:
+    """Settings whose payments are never polled within a test (the first poll comes at the
+    deadline): a payment settled meanwhile was settled by its webhook or callback."""
+    deadline = settings.durations.payment_deadline
+    return settings.model_copy(update={"durations": settings.durations.model_copy(update={
+        "payment_poll_initial": deadline, "payment_poll_max": deadline})})
+
+
+async def polls(client: Client, payment_id: str) -> int:
+    """How many times the payment's workflow asked the provider for its status."""
+    handle = client.get_workflow_handle(payment_workflow_id(payment_id))
+    return len([event async for event in handle.fetch_history_events()
+                if event.activity_task_scheduled_event_attributes.activity_type.name
+                == CHECK_PAYMENT_STATUS.name])
+
+
 async def count(sessions: SessionMaker, model: Any, *where: Any) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where))
@@ -113,11 +151,15 @@ def localstripe_process() -> Iterator[str]:
                                stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 30
+        while True:
             try:
                 httpx.get(f"{url}/v1/customers", auth=("sk_test_x", ""), timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx.TransportError as err:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"localstripe did not start on {url} (exit code "
+                                       f"{process.poll()})") from err
                 time.sleep(0.1)
         yield url
     finally:
@@ -125,11 +167,15 @@ def localstripe_process() -> Iterator[str]:
         process.wait(10)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@asynccontextmanager
+async def api_with_worker(settings: Settings, sessions: SessionMaker,
+                          temporal_env: WorkflowEnvironment) -> AsyncIterator[httpx.AsyncClient]:
+    """The API (in process, over ASGI) and a worker, both built from `settings`."""
+    worker = build_worker(temporal_env.client, WorkerDeps.from_settings(settings, sessions))
+    app = create_app(settings, sessions=sessions, temporal=temporal_env.client)
+    async with worker, httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://testserver") as client:
+        yield client
 
 
 @asynccontextmanager

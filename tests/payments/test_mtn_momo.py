@@ -4,12 +4,11 @@ pays them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
-from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -26,58 +25,35 @@ from domain.payments import (
 )
 from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
 from providers.payments.mtn_momo import MtnMomoProvider, reference_id, refund_reference_id
-from tests.payments.mtn_peer import (
-    API_KEY,
-    API_USER,
-    DISBURSEMENT_API_KEY,
-    DISBURSEMENT_KEY,
-    DISBURSEMENT_USER,
-    SUBSCRIPTION_KEY,
-    MtnPeer,
-)
+from tests.payments.mtn_peer import MtnPeer
 from tests.payments.support import (
+    api_with_worker,
     ask_refund,
     count,
     eventually,
     paying_patient,
     payment_fields,
+    polls,
     start_refundable_mobile_money,
+    with_mtn,
+    without_polling,
 )
-from workers.main import WorkerDeps, build_worker
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-def mtn(httpserver: HTTPServer) -> Iterator[MtnPeer]:
-    peer = MtnPeer(httpserver)
-    peer.install()
-    yield peer
-
-
-@pytest.fixture
 def mtn_settings(e2e_settings: Settings, mtn: MtnPeer) -> Settings:
-    return e2e_settings.model_copy(update={
+    return with_mtn(e2e_settings, mtn).model_copy(update={
         "durations": e2e_settings.durations.model_copy(update={
             "payment_poll_initial": timedelta(milliseconds=300),
             "payment_poll_max": timedelta(seconds=1)}),
-        "payments": e2e_settings.payments.model_copy(update={
-            "mtn_subscription_key": SUBSCRIPTION_KEY, "mtn_api_user": API_USER,
-            "mtn_api_key": API_KEY, "mtn_base_url": mtn.url,
-            "mtn_disbursement_subscription_key": DISBURSEMENT_KEY,
-            "mtn_disbursement_api_user": DISBURSEMENT_USER,
-            "mtn_disbursement_api_key": DISBURSEMENT_API_KEY}),
     })
 
 
 @pytest.fixture
 async def mtn_api(mtn_settings, sessions, temporal_env) -> AsyncIterator[httpx.AsyncClient]:
-    from api.app import create_app
-
-    worker = build_worker(temporal_env.client, WorkerDeps.from_settings(mtn_settings, sessions))
-    app = create_app(mtn_settings, sessions=sessions, temporal=temporal_env.client)
-    async with worker, httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://testserver") as client:
+    async with api_with_worker(mtn_settings, sessions, temporal_env) as client:
         yield client
 
 
@@ -90,8 +66,15 @@ async def _buy(api: httpx.AsyncClient, sessions, settings) -> tuple[dict, dict, 
     return created.json(), user.headers, created.json()["payment"]["id"]
 
 
-async def test_request_to_pay_settled_by_the_callback(mtn_api, mtn, mtn_settings, sessions,
+async def test_request_to_pay_settled_by_the_callback(mtn, mtn_settings, sessions,
                                                       temporal_env) -> None:
+    settings = without_polling(mtn_settings)  # only the callback can settle it here
+    async with api_with_worker(settings, sessions, temporal_env) as mtn_api:
+        await _settled_by_the_callback(mtn_api, mtn, settings, sessions, temporal_env)
+
+
+async def _settled_by_the_callback(mtn_api, mtn, mtn_settings, sessions,  # type: ignore[no-untyped-def]
+                                   temporal_env) -> None:
     created, headers, payment_id = await _buy(mtn_api, sessions, mtn_settings)
     payment = created["payment"]
     assert payment["provider"] == "mtn_momo" and "+237670001122" in payment["instructions"]
@@ -115,6 +98,7 @@ async def test_request_to_pay_settled_by_the_callback(mtn_api, mtn, mtn_settings
                               headers=headers)).json()["status"] == "succeeded"
     assert await count(sessions, ProviderEvent, ProviderEvent.provider == "mtn_momo") == 1
     assert mtn.posts == 1
+    assert await polls(temporal_env.client, payment_id) == 0
 
 
 async def test_a_lost_callback_is_made_up_by_polling(mtn_api, mtn, mtn_settings, sessions,

@@ -40,14 +40,16 @@ from tests.payments.orange_peer import (
     OrangePeer,
 )
 from tests.payments.support import (
+    api_with_worker,
     ask_refund,
     count,
     eventually,
     paying_patient,
     payment_fields,
+    polls,
     start_refundable_mobile_money,
+    without_polling,
 )
-from workers.main import WorkerDeps, build_worker
 
 pytestmark = pytest.mark.db
 
@@ -78,13 +80,7 @@ def orange_settings(e2e_settings: Settings, orange: OrangePeer) -> Settings:
 
 @pytest.fixture
 async def orange_api(orange_settings, sessions, temporal_env) -> AsyncIterator[httpx.AsyncClient]:
-    from api.app import create_app
-
-    worker = build_worker(temporal_env.client, WorkerDeps.from_settings(orange_settings,
-                                                                        sessions))
-    app = create_app(orange_settings, sessions=sessions, temporal=temporal_env.client)
-    async with worker, httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://testserver") as client:
+    async with api_with_worker(orange_settings, sessions, temporal_env) as client:
         yield client
 
 
@@ -97,8 +93,15 @@ async def _buy(api, sessions, settings) -> tuple[dict, dict]:
     return created.json(), user.headers
 
 
-async def test_web_payment_notified_and_checked(orange_api, orange, orange_settings, sessions,
+async def test_web_payment_notified_and_checked(orange, orange_settings, sessions,
                                                 temporal_env) -> None:
+    settings = without_polling(orange_settings)  # only the notification can settle it here
+    async with api_with_worker(settings, sessions, temporal_env) as orange_api:
+        await _notified_and_checked(orange_api, orange, settings, sessions, temporal_env)
+
+
+async def _notified_and_checked(orange_api, orange, orange_settings,  # type: ignore[no-untyped-def]
+                                sessions, temporal_env) -> None:
     created, headers = await _buy(orange_api, sessions, orange_settings)
     payment = created["payment"]
     assert payment["provider"] == "orange_money"
@@ -118,6 +121,7 @@ async def test_web_payment_notified_and_checked(orange_api, orange, orange_setti
     await temporal_env.client.get_workflow_handle(f"purchase-{created['purchase_id']}").result()
     seen = (await orange_api.get(f"/api/v1/payments/{payment['id']}", headers=headers)).json()
     assert seen["status"] == "succeeded"
+    assert await polls(temporal_env.client, payment["id"]) == 0
 
 
 async def test_without_notification_the_status_is_polled(orange_api, orange, orange_settings,

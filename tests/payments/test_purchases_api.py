@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from activities.messaging import MessagingActivities
@@ -35,16 +36,34 @@ async def test_buy_sms_and_storage(api, worker, sessions, e2e_settings, temporal
     unchanged = (await api.get("/api/v1/me/entitlements", headers=user.headers)).json()
     assert unchanged["sms_remaining"] == 0
 
+    # Pending, and shown so in the Temporal UI from the start.
+    described = await temporal_env.client.get_workflow_handle(
+        payment_workflow_id(payment["id"])).describe()
+    shown = {p.key.name: p.value for p in described.typed_search_attributes}
+    assert shown["EsameStatus"] == "payment_pending"
+    # The checkout page says what the API says, and offers to pay while it is pending.
+    path = httpx.URL(payment["checkout_url"]).path
+    page = (await api.get(path)).text
+    assert "status <em>pending</em>" in page and "Pay</button>" in page
     await checkout(api, payment, "succeed")
     handle = temporal_env.client.get_workflow_handle(
         f"purchase-{created.json()['purchase_id']}")
     await handle.result()
+    seen = (await api.get(f"/api/v1/payments/{payment['id']}", headers=user.headers)).json()
+    page = (await api.get(path)).text
+    assert seen["status"] == "succeeded" and "status <em>succeeded</em>" in page
+    assert "<button" not in page and "<form" not in page
     after = (await api.get("/api/v1/me/entitlements", headers=user.headers)).json()
     assert after["sms_remaining"] == 2 * e2e_settings.payments.sms_pack_size
     assert after["storage_quota_bytes"] == 4 * GB
 
     invoices = (await api.get("/api/v1/me/invoices", headers=user.headers)).json()["items"]
     assert [i["payment_id"] for i in invoices] == [payment["id"]]
+    # The billing address as it was given: copied from the profile, when it was made.
+    (billed,) = (await api.get("/api/v1/me/billing-addresses",
+                               headers=user.headers)).json()["items"]
+    assert billed["from_profile"] is True and billed["created_at"]
+    assert invoices[0]["billing_address"] == billed
     assert [(line["quantity"], line["total"]["amount"]) for line in invoices[0]["lines"]] == [
         (2, 5000), (3, 1500)]
 

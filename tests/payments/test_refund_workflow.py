@@ -1,16 +1,19 @@
-"""PaymentWorkflow's refund on the time-skipping server, its activities mocked by name: a
-refund still pending at the provider is polled with backoff until it is paid back (refunded)
-or refused (the payment stays succeeded, the parent's update fails with the reason), and is
-left to staff when the provider never says."""
+"""PaymentWorkflow's refund on the time-skipping server: a refund still pending at the
+provider is polled with backoff until it is paid back (refunded) or left to staff when the
+provider never says (activities mocked by name, to count the checks and their times); a
+refund the provider refuses, after a while or outright, leaves the payment succeeded and the
+parent's update fails with the reason (the real activities and database, against the MTN
+MoMo peer)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
@@ -19,6 +22,9 @@ from temporalio.worker import Worker
 
 from core.settings import Settings
 from core.temporal_client import ensure_search_attributes
+from db.engine import SessionMaker
+from db.models import BillingAddress, Invoice, Payment
+from domain.accounts import Role
 from domain.errors import BusinessError
 from domain.money import Money
 from domain.payments import (
@@ -29,6 +35,7 @@ from domain.payments import (
     InvoiceIssued,
     InvoiceLine,
     IssueInvoice,
+    Operator,
     PaymentInput,
     PaymentMethod,
     PaymentRecorded,
@@ -48,7 +55,11 @@ from domain.payments import (
     RefundResult,
     RefundStatus,
 )
-from workers.main import WORKFLOW_RUNNER
+from providers.payments.mtn_momo import reference_id
+from tests.payments.mtn_peer import MtnPeer
+from tests.payments.support import eventually, with_mtn
+from tests.support.users import make_user
+from workers.main import WORKFLOW_RUNNER, WorkerDeps, build_worker
 from workflows.payment import PaymentWorkflow
 
 DAY = timedelta(days=1)
@@ -200,37 +211,6 @@ async def test_a_pending_refund_is_polled_until_paid_back(
     assert done.view.refund_status is RefundStatus.succeeded
 
 
-async def test_a_refund_the_provider_refuses_leaves_the_payment_succeeded(
-    time_skipping_env: WorkflowEnvironment, settings: Settings
-) -> None:
-    provider = FakeProvider(_pending, refund_checks=[
-        RefundAtProviderStatus(status=RefundStatus.pending),
-        RefundAtProviderStatus(status=RefundStatus.failed, reason="NOT_ENOUGH_FUNDS")])
-    done = await _refund(time_skipping_env, settings, provider)
-    error = _refund_error(done.answer)
-    assert "mtn_momo refused the refund: NOT_ENOUGH_FUNDS" in error.message
-    assert done.result.status is PaymentStatus.succeeded
-    assert provider.recorded == [PaymentStatus.succeeded]
-    assert provider.refund_failures == [error.message]
-    assert done.view is not None and done.view.status is PaymentStatus.succeeded
-    assert done.view.refund_status is RefundStatus.failed
-
-
-async def test_a_refund_refused_outright_is_not_polled(
-    time_skipping_env: WorkflowEnvironment, settings: Settings
-) -> None:
-    def refused() -> RefundedAtProvider:
-        raise ApplicationError("MTN MoMo refused the refund: RESOURCE_NOT_FOUND",
-                               type=BusinessError.refund_failed.value, non_retryable=True)
-
-    provider = FakeProvider(refused)
-    done = await _refund(time_skipping_env, settings, provider)
-    error = _refund_error(done.answer)
-    assert error.message == "MTN MoMo refused the refund: RESOURCE_NOT_FOUND"
-    assert done.result.status is PaymentStatus.succeeded and provider.checks == 0
-    assert provider.refund_failures == [error.message]
-
-
 async def test_a_refund_never_confirmed_is_left_to_staff_at_its_deadline(
     time_skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
@@ -244,3 +224,100 @@ async def test_a_refund_never_confirmed_is_left_to_staff_at_its_deadline(
     times = await _check_times(done.handle)
     assert times[-1] == pytest.approx(DAY.total_seconds(), abs=1)
     assert 280 < len(times) < 300
+
+# --- refused by the provider: the real activities, against the MTN MoMo peer --------------
+
+@pytest.fixture
+async def mtn_worker(time_skipping_env: WorkflowEnvironment, sessions: SessionMaker,
+                     settings: Settings, mtn: MtnPeer) -> AsyncIterator[Settings]:
+    """The real worker (every activity, the database, the MTN adapter) on the
+    time-skipping server; its settings."""
+    mtn_settings = with_mtn(settings, mtn)
+    await ensure_search_attributes(time_skipping_env.client, mtn_settings)
+    async with build_worker(time_skipping_env.client,
+                            WorkerDeps.from_settings(mtn_settings, sessions)):
+        yield mtn_settings
+
+
+async def _refund_at_mtn(env: WorkflowEnvironment, sessions: SessionMaker, settings: Settings,
+                         mtn: MtnPeer) -> Refunded:
+    """A payment paid on the payer's phone (found by the poll), then its refund asked for,
+    the workflow run to its end."""
+    user = await make_user(sessions, settings, Role.patient)
+    async with sessions() as session, session.begin():
+        address = BillingAddress(user_id=user.id, line1="1 rue", city="Douala", country="CM")
+        session.add(address)
+    price = Money(amount=1500, currency="XAF")
+    payment = PaymentInput(
+        payment_id=uuid.uuid4().hex, user_id=user.id, amount=price,
+        method=PaymentMethod.mobile_money, provider=ProviderName.mtn_momo,
+        operator=Operator.mtn, phone="+237670001122", billing_address_id=address.id,
+        description="Test", timings=TIMINGS, refundable_for=2 * DAY,
+        lines=[InvoiceLine(description="Test", unit_price=price, total=price)])
+    handle = await env.client.start_workflow(
+        PaymentWorkflow.run, payment, id=f"payment-{payment.payment_id}",
+        task_queue=settings.temporal.task_queue)
+    reference = reference_id(payment.payment_id)
+    await eventually(lambda: _asked(mtn, reference))
+    mtn.payer_answers(reference, "SUCCESSFUL")
+    while not await _refund_window_open(handle):  # paid (the poll) and invoiced
+        await env.sleep(timedelta(seconds=5))
+    update = await handle.start_update("refund", RefundRequest(), result_type=RefundResult,
+                                       wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    result = await handle.result()
+    try:
+        answer: RefundResult | BaseException = await update.result()
+    except WorkflowUpdateFailedError as err:
+        answer = err
+    return Refunded(handle, result, answer, await handle.query(PaymentWorkflow.payment))
+
+
+async def _asked(mtn: MtnPeer, reference: str) -> bool:
+    return reference in mtn.requests
+
+
+async def _stored(sessions: SessionMaker, payment_id: str) -> tuple[Payment, Invoice]:
+    async with sessions() as session:
+        row = await session.get(Payment, payment_id)
+        invoice = await session.scalar(select(Invoice).where(Invoice.payment_id == payment_id))
+    assert row is not None and invoice is not None
+    return row, invoice
+
+
+@pytest.mark.db
+async def test_a_refund_the_provider_refuses_leaves_the_payment_succeeded(
+    time_skipping_env: WorkflowEnvironment, sessions: SessionMaker, mtn_worker: Settings,
+    mtn: MtnPeer,
+) -> None:
+    mtn.refund_result, mtn.refund_reason = "FAILED", "NOT_ENOUGH_FUNDS"  # after one PENDING
+    done = await _refund_at_mtn(time_skipping_env, sessions, mtn_worker, mtn)
+    error = _refund_error(done.answer)
+    assert error.message == "mtn_momo refused the refund: NOT_ENOUGH_FUNDS"
+    assert done.result.status is PaymentStatus.succeeded
+    [refund] = mtn.refunds.values()
+    assert refund["checks"] == 2  # PENDING, then FAILED
+    row, invoice = await _stored(sessions, done.result.payment_id)
+    assert (row.status, row.refund_status) == ("succeeded", "failed")
+    assert row.refund_failure_reason == error.message
+    assert invoice.status == "paid"
+    assert done.view is not None and done.view.status is PaymentStatus.succeeded
+    assert done.view.refund_status is RefundStatus.failed
+
+
+@pytest.mark.db
+async def test_a_refund_refused_outright_is_not_polled(
+    time_skipping_env: WorkflowEnvironment, sessions: SessionMaker, mtn_worker: Settings,
+    mtn: MtnPeer,
+) -> None:
+    mtn.refund_refusal = (404, "RESOURCE_NOT_FOUND")  # MTN answers the refund with a 4xx
+    done = await _refund_at_mtn(time_skipping_env, sessions, mtn_worker, mtn)
+    error = _refund_error(done.answer)
+    assert error.message.startswith("MTN MoMo refused the refund:")
+    assert "RESOURCE_NOT_FOUND" in error.message
+    assert done.result.status is PaymentStatus.succeeded
+    assert mtn.refund_posts == 1 and mtn.refunds == {}
+    assert await _check_times(done.handle) == []  # never polled
+    row, invoice = await _stored(sessions, done.result.payment_id)
+    assert (row.status, row.refund_status) == ("succeeded", "failed")
+    assert row.refund_failure_reason == error.message
+    assert invoice.status == "paid"

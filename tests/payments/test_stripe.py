@@ -12,10 +12,24 @@ import httpx
 import pytest
 import stripe
 
+from activities.payments import PaymentActivities
+from api.payments import payment_timings
 from core.settings import Settings
-from db.models import ProviderEvent
+from db.models import BillingAddress, ProviderEvent
+from domain.accounts import Role
 from domain.money import Money
-from domain.payments import PaymentStatus, RefundStatus
+from domain.payments import (
+    CreateAtProvider,
+    InvoiceLine,
+    PaymentInput,
+    PaymentMethod,
+    PaymentStatus,
+    ProviderName,
+    RecordPaymentStatus,
+    RefundAtProvider,
+    RefundStatus,
+)
+from providers.payments import build_payment_providers
 from providers.payments.base import ChargeRequest, ProviderError, RefundOrder
 from providers.payments.stripe import StripeProvider
 from tests.payments.stripe_idempotency import StripeIdempotencyProxy
@@ -25,8 +39,11 @@ from tests.payments.support import (
     free_port,
     paying_patient,
     payment_fields,
+    polls,
     served_api,
+    without_polling,
 )
+from tests.support.users import TestUser, make_user
 from workers.main import WorkerDeps, build_worker
 
 pytestmark = pytest.mark.db
@@ -36,8 +53,9 @@ WEBHOOK_SECRET = "whsec_esame_test"
 
 @pytest.fixture
 def stripe_settings(e2e_settings: Settings, stripe_proxy: StripeIdempotencyProxy) -> Settings:
+    # No poll comes within a test: a payment settled here was settled by Stripe's webhook.
     port = free_port()
-    return e2e_settings.model_copy(update={
+    return without_polling(e2e_settings).model_copy(update={
         "public_base_url": f"http://127.0.0.1:{port}",
         "payments": e2e_settings.payments.model_copy(update={
             "stripe_api_key": "sk_test_esame", "stripe_webhook_secret": WEBHOOK_SECRET,
@@ -101,6 +119,7 @@ async def test_card_payment_settled_by_a_signed_stripe_webhook(
                            ProviderEvent.payment_id == payment["id"]) == 1
 
     await eventually(webhook_recorded)
+    assert await polls(temporal_env.client, payment["id"]) == 0
     entitlements = (await stripe_api.get("/api/v1/me/entitlements",
                                          headers=user.headers)).json()
     assert entitlements["sms_remaining"] == stripe_settings.payments.sms_pack_size
@@ -229,28 +248,51 @@ async def test_a_retried_create_is_one_payment_intent(stripe_settings, stripe_pr
     assert await _intents_at_stripe(localstripe, payment_id) == [first.provider_reference]
 
 
-async def test_a_refund_carries_its_own_key(stripe_settings, stripe_proxy, localstripe) -> None:
-    provider = StripeProvider(stripe_settings.payments, stripe_settings.public_base_url)
-    payment_id = uuid.uuid4().hex
-    paid = await provider.create(_charge(payment_id))
+async def test_a_refund_carries_its_own_key(stripe_settings, stripe_proxy, localstripe,
+                                            sessions) -> None:
+    """The keys are the app's: the payment activities derive them from the payment id, one
+    for the PaymentIntent, another for its refund, the same again on a retry."""
+    user, address = await _payer_with_address(sessions, stripe_settings)
+    payments = PaymentActivities(sessions, build_payment_providers(
+        stripe_settings.payments, stripe_settings.public_base_url),
+        stripe_settings.public_base_url, "ES", stripe_settings.web_links)
+    price = Money(amount=2500, currency="XAF")
+    payment = PaymentInput(
+        payment_id=uuid.uuid4().hex, user_id=user.id, amount=price, method=PaymentMethod.card,
+        provider=ProviderName.stripe, billing_address_id=address, description="Test",
+        lines=[InvoiceLine(description="Test", unit_price=price, total=price)],
+        timings=payment_timings(stripe_settings))
+    created = await payments.create_payment(CreateAtProvider(payment=payment))
     client = _stripe(localstripe)
     card = await client.v1.payment_methods.create_async({
         "type": "card", "card": {"number": "4242424242424242", "exp_month": 12,
                                  "exp_year": 2030, "cvc": "123"}})
-    await client.v1.payment_intents.update_async(paid.provider_reference,
-                                                 {"payment_method": card.id})
-    await client.v1.payment_intents.confirm_async(paid.provider_reference)
+    intent = created.provider_reference
+    assert intent is not None
+    await client.v1.payment_intents.update_async(intent, {"payment_method": card.id})
+    await client.v1.payment_intents.confirm_async(intent)
+    await payments.record_payment_status(RecordPaymentStatus(
+        payment_id=payment.payment_id, status=PaymentStatus.succeeded))
 
-    order = RefundOrder(payment_id=payment_id, provider_reference=paid.provider_reference,
-                        amount=Money(amount=2500, currency="XAF"),
-                        idempotency_key=f"esame-payment-{payment_id}-refund")
-    first = await provider.refund(order)
-    again = await provider.refund(order)
-    assert first.reference == again.reference and first.status is RefundStatus.succeeded
+    ask = RefundAtProvider(payment_id=payment.payment_id, provider=ProviderName.stripe,
+                           reason="doctor late")
+    first = await payments.refund_payment(ask)
+    again = await payments.refund_payment(ask)  # as a retried activity does
+    assert first.refund_reference == again.refund_reference
+    assert first.status is RefundStatus.succeeded
+    [create_key] = {c.idempotency_key for c in stripe_proxy.creates("/v1/payment_intents")}
     refunds = stripe_proxy.creates("/v1/refunds")
-    assert [r.idempotency_key for r in refunds] == [order.idempotency_key] * 2
+    key = f"esame-payment-{payment.payment_id}"
+    assert create_key == f"{key}-create"
+    assert [r.idempotency_key for r in refunds] == [f"{key}-refund"] * 2
     assert [r.replayed for r in refunds] == [False, True]
-    assert order.idempotency_key != _charge(payment_id).idempotency_key
-    at_stripe = await client.v1.refunds.list_async(
-        {"payment_intent": paid.provider_reference})
-    assert [r.id for r in at_stripe.data] == [first.reference]
+    at_stripe = await client.v1.refunds.list_async({"payment_intent": intent})
+    assert [r.id for r in at_stripe.data] == [first.refund_reference]
+
+
+async def _payer_with_address(sessions, settings) -> tuple[TestUser, str]:  # type: ignore[no-untyped-def]
+    user = await make_user(sessions, settings, Role.patient, currency="XAF")
+    async with sessions() as session, session.begin():
+        address = BillingAddress(user_id=user.id, line1="1 rue", city="Douala", country="CM")
+        session.add(address)
+    return user, address.id

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import stripe
@@ -155,8 +155,8 @@ async def test_first_payment_saves_the_card_and_the_renewal_charges_it_off_sessi
     card = await _pay_on_session(env, stripe_proxy, first)
     row = await eventually(lambda: _subscription(sessions, sub.subscription_id, "active", 1))
 
-    # The PaymentIntent was for the user's Customer, asking to keep the card; the card is
-    # kept for this subscription (and attached to the customer at Stripe).
+    # The app created the PaymentIntent for the user's Customer, asking Stripe to keep the
+    # card, and kept the card it was paid with for this subscription.
     async with sessions() as session:
         customer = await session.scalar(select(PaymentCustomer.customer_id).where(
             PaymentCustomer.user_id == user.id, PaymentCustomer.provider == "stripe"))
@@ -164,10 +164,10 @@ async def test_first_payment_saves_the_card_and_the_renewal_charges_it_off_sessi
     assert row.saved_payment_method_id == card
     [intent] = await _intents_for(stripe_proxy, localstripe, first["id"])
     assert intent.customer == customer
-    assert stripe_proxy.future_usage[intent.id] == "off_session"
-    attached = await _stripe_js(stripe_proxy).v1.payment_methods.list_async(
-        {"customer": customer, "type": "card"})
-    assert [pm.id for pm in attached.data] == [card]
+    [asked] = [c for c in stripe_proxy.creates("/v1/payment_intents")
+               if c.idempotency_key == f"esame-payment-{first['id']}-create"]
+    assert asked.params["customer"] == customer
+    assert asked.params["setup_future_usage"] == "off_session"
     customers = stripe_proxy.creates("/v1/customers")
     assert [c.idempotency_key for c in customers] == [f"esame-user-{user.id}-customer"]
 
@@ -196,7 +196,7 @@ async def test_first_payment_saves_the_card_and_the_renewal_charges_it_off_sessi
 
 async def _second_period(env: WorkflowEnvironment, sessions: SessionMaker, settings: Settings,
                          proxy: StripeIdempotencyProxy, number: str
-                         ) -> tuple[TestUser, SubscriptionInput, WorkflowHandle]:
+                         ) -> tuple[TestUser, datetime, WorkflowHandle]:
     """A subscription in its second period whose saved card is `number`, renewing in one
     hour (a card Stripe attached then, and that the bank treats differently now)."""
     user, payer = await _payer(sessions, settings)
@@ -208,26 +208,27 @@ async def _second_period(env: WorkflowEnvironment, sessions: SessionMaker, setti
         session.add(PaymentCustomer(user_id=user.id, provider="stripe",
                                     customer_id=customer.id))
     now = await env.get_current_time()
+    ends = now + timedelta(hours=1)
     sub = SubscriptionInput(
         subscription_id=new_id(), plan=PLAN, timings=TIMINGS, payer=payer, period=2,
-        current_period_start=now - timedelta(days=30) + timedelta(hours=1),
-        current_period_end=now + timedelta(hours=1),
+        current_period_start=ends - timedelta(days=30), current_period_end=ends,
         saved_card=SavedCard(customer_id=customer.id, payment_method_id=card))
     handle: WorkflowHandle = await env.client.start_workflow(
         "SubscriptionWorkflow", sub, id=subscription_workflow_id(sub.subscription_id),
         task_queue=settings.temporal.task_queue)
     await eventually(lambda: _subscription(sessions, sub.subscription_id, "active", 2))
-    return user, sub, handle
+    return user, ends, handle
 
 
 async def test_a_declined_saved_card_falls_back_to_the_payment_link(
     time_skipping_env, card_worker, sessions, card_settings, stripe_proxy, localstripe
 ) -> None:
     env = time_skipping_env
-    user, sub, handle = await _second_period(env, sessions, card_settings, stripe_proxy,
-                                             DECLINED_LATER)
+    user, ends, handle = await _second_period(env, sessions, card_settings, stripe_proxy,
+                                              DECLINED_LATER)
+    subscription_id = handle.id.removeprefix("subscription-")
     await env.sleep(timedelta(hours=2))
-    await eventually(lambda: _subscription(sessions, sub.subscription_id, "past_due", 2))
+    await eventually(lambda: _subscription(sessions, subscription_id, "past_due", 2))
     [link] = await eventually(lambda: _messages(sessions, user.id, "renewal_card_declined"))
     assert "card was refused" in link.body
     assert not await _messages(sessions, user.id, "subscription_renewed")
@@ -238,10 +239,10 @@ async def test_a_declined_saved_card_falls_back_to_the_payment_link(
 
     # The payer pays by the link with another card: renewed, and that card is kept.
     card = await _pay_on_session(env, stripe_proxy, pending)
-    row = await eventually(lambda: _subscription(sessions, sub.subscription_id, "active", 3))
+    row = await eventually(lambda: _subscription(sessions, subscription_id, "active", 3))
     assert row.saved_payment_method_id == card
-    assert sub.current_period_end is not None
-    assert row.current_period_start == sub.current_period_end
+    # The new period starts where the last one ended, though it was paid late.
+    assert row.current_period_start == ends
     await handle.terminate("test over")
 
 
@@ -254,8 +255,8 @@ async def test_a_saved_card_that_needs_authentication_falls_back_then_expires(
     time_skipping_env, card_worker, sessions, card_settings, stripe_proxy, localstripe
 ) -> None:
     env = time_skipping_env
-    user, sub, handle = await _second_period(env, sessions, card_settings, stripe_proxy,
-                                             NEEDS_3DS)
+    user, ends, handle = await _second_period(env, sessions, card_settings, stripe_proxy,
+                                              NEEDS_3DS)
     await env.sleep(timedelta(hours=2))
     await eventually(lambda: _messages(sessions, user.id, "renewal_card_declined"))
     refused, _ = await eventually(lambda: _two(_payments(sessions, user.id)))
@@ -266,11 +267,9 @@ async def test_a_saved_card_that_needs_authentication_falls_back_then_expires(
     result = await handle.result()
     assert result["status"] == "expired"
     assert [p.status for p in await _payments(sessions, user.id)] == ["failed", "expired"]
-    assert sub.current_period_end is not None
     closed = (await handle.describe()).close_time
     assert closed is not None
-    assert TIMINGS.grace_period <= closed - sub.current_period_end <= (
-        TIMINGS.grace_period + timedelta(minutes=5))
+    assert TIMINGS.grace_period <= closed - ends <= TIMINGS.grace_period + timedelta(minutes=5)
 
 
 # --- the adapter: one PaymentIntent per renewal payment id ----------------------------------

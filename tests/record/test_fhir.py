@@ -21,6 +21,7 @@ async def test_the_whole_record_as_a_valid_bundle(
         user = await session.get(User, patient.id)
         assert user is not None
         user.sex, user.date_of_birth = "female", datetime(1980, 4, 2).date()
+        user.phone, user.address_line = "+237670000001", "Rue de la Joie, Akwa"
     h = patient.headers
     base = "/api/v1/me/record"
     at = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
@@ -65,6 +66,11 @@ async def test_the_whole_record_as_a_valid_bundle(
         "Observation": 7, "DocumentReference": 1, "Practitioner": 1}
     patient_resource = by_type["Patient"][0]
     assert patient_resource["gender"] == "female" and patient_resource["birthDate"] == "1980-04-02"
+    assert patient_resource["telecom"] == [
+        {"system": "phone", "value": "+237670000001", "use": "mobile"},
+        {"system": "email", "value": patient.email}]
+    assert patient_resource["address"] == [{"use": "home", "line": ["Rue de la Joie, Akwa"],
+                                            "city": "Douala", "country": "CM"}]
     patient_ref = next(e["fullUrl"] for e in data["entry"]
                        if e["resource"]["resourceType"] == "Patient")
     assert all(r.get("subject", r.get("patient", {})).get("reference") == patient_ref

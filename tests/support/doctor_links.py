@@ -10,7 +10,7 @@ from api.account_processes import start_doctor_link
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import CareLink
+from db.models import CareLink, User
 from domain.accounts import Role
 from tests.support.users import TestUser, make_user
 
@@ -25,4 +25,8 @@ async def ask_a_doctor(
                     created_at=utcnow())
     async with sessions() as session, session.begin():
         session.add(link)
-    return link, patient, doctor, await start_doctor_link(client, settings, link)
+        patient_row, doctor_row = (await session.get(User, patient.id),
+                                   await session.get(User, doctor.id))
+    assert patient_row is not None and doctor_row is not None
+    return link, patient, doctor, await start_doctor_link(client, settings, link,
+                                                          patient_row, doctor_row)

@@ -1,0 +1,226 @@
+"""`make run` walked through as a new user would: `esame up` (the dev server, the worker and
+the API in their own processes, the demo data), then accounts, invitations, doctors,
+payments and the record through the HTTP API. At the end no run of the dev server failed
+(`temporal workflow list --query "ExecutionStatus='Failed'"` lists nothing), none is stuck
+(a workflow task or an activity failing and retried), and each shows its status as
+`<process>_<status>` with a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from db.seed import DEMO_PASSWORD
+from tests.accounts.flows import PROFILE, delivered, latest_code, new_email, register, token_of
+from tests.support.esame_up import EsameUp, esame_up
+
+TEMPORAL = Path(sys.executable).parent / "temporal"
+# The prefix of the EsameStatus of each type (the account-exists notice has no status).
+STATUS_PREFIX = {
+    "AccountValidationWorkflow": "account_",
+    "InvitationWorkflow": "invitation_",
+    "DoctorLinkWorkflow": "doctor_link_",
+    "PaymentWorkflow": "payment_",
+    "SubscriptionWorkflow": "subscription_",
+    "PurchaseWorkflow": "purchase_",
+    "AccountExistsNoticeWorkflow": None,
+}
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EsameUp]:
+    with esame_up(tmp_path_factory.mktemp("make-run")) as running:
+        yield running
+
+
+@pytest.fixture
+async def http(up: EsameUp) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=up.api_url, timeout=60) as client:
+        yield client
+
+
+async def _sign_in(http: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await http.post("/api/v1/auth/token",
+                               data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _new_patient(http: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    """Sign up, follow the validation link, complete the profile, type the code, consent."""
+    email = new_email("walk")
+    assert (await register(http, email)).status_code == 202
+    (link,) = await delivered(http, email, "account_validation")
+    validated = await http.post("/api/v1/auth/validate-email", json={"token": token_of(link)})
+    assert validated.status_code == 200, validated.text
+    headers = {"Authorization": f"Bearer {validated.json()['access_token']}"}
+    assert (await http.put("/api/v1/me/profile", json=PROFILE,
+                           headers=headers)).status_code == 200
+    code = await latest_code(http, email)
+    assert (await http.post("/api/v1/me/verification", json={"code": code},
+                            headers=headers)).status_code == 200
+    consent = await http.post("/api/v1/me/consent", json={"share_medical_data": True},
+                              headers=headers)
+    assert consent.json()["status"] == "active", consent.text
+    return email, headers
+
+
+async def _pay(http: httpx.AsyncClient, payment: dict[str, Any], outcome: str) -> None:
+    """What the payer does on the sandbox's hosted page."""
+    path = httpx.URL(payment["checkout_url"]).path
+    page = await http.get(path)
+    assert page.status_code == 200 and "Pay</button>" in page.text
+    assert (await http.post(path, data={"outcome": outcome})).status_code == 200
+
+
+async def _payment_settles(http: httpx.AsyncClient, headers: dict[str, str],
+                           payment_id: str, status: str) -> None:
+    deadline = time.monotonic() + 30
+    while (await http.get(f"/api/v1/payments/{payment_id}",
+                          headers=headers)).json()["status"] != status:
+        assert time.monotonic() < deadline, f"payment {payment_id} not {status}"
+        await asyncio.sleep(0.1)
+
+
+async def _walk(http: httpx.AsyncClient) -> None:
+    # Accounts: a new patient, a second registration of the same address, a friend invited.
+    email, patient = await _new_patient(http)
+    assert (await register(http, email)).status_code == 202
+    await delivered(http, email, "account_exists")
+    friend = new_email("friend")
+    invited = await http.post("/api/v1/invitations", json={"email": friend}, headers=patient)
+    assert invited.status_code == 202
+    await delivered(http, friend, "platform_invitation")
+
+    # Doctors: two demo doctors asked; one accepts, one declines; the patient is told.
+    directory = (await http.get("/api/v1/doctors", params={"limit": 50},
+                                headers=patient)).json()["items"]
+    by_name = {d["last_name"]: d["id"] for d in directory}
+    for last_name in ("Mbarga", "Fotso"):
+        asked = await http.post("/api/v1/me/doctors", json={"doctor_id": by_name[last_name]},
+                                headers=patient)
+        assert asked.status_code == 202, asked.text
+    for doctor_email, answer in (("dr.mbarga@esame.local", "accept"),
+                                 ("dr.fotso@esame.local", "decline")):
+        doctor = await _sign_in(http, doctor_email, DEMO_PASSWORD)
+        await delivered(http, doctor_email, "doctor_invitation")
+        pending = (await http.get("/api/v1/doctor/invitations",
+                                  headers=doctor)).json()["items"]
+        (request,) = [p for p in pending if p["status"] == "pending"]
+        done = await http.post(f"/api/v1/doctor/invitations/{request['id']}/{answer}",
+                               headers=doctor)
+        assert done.status_code == 200, done.text
+    await delivered(http, email, "doctor_invitation_accepted")
+    await delivered(http, email, "doctor_invitation_declined")
+
+    # Payments: a subscription paid by card, SMS bought, a purchase declined.
+    address = await http.post("/api/v1/me/billing-addresses", json={"use_profile": True},
+                              headers=patient)
+    assert address.status_code == 201, address.text
+    paying = {"billing_address_id": address.json()["id"], "payment_method": "card"}
+    subscribed = await http.post("/api/v1/me/subscriptions",
+                                 json={"plan_id": "plan-confort", **paying}, headers=patient)
+    assert subscribed.status_code == 201, subscribed.text
+    await _pay(http, subscribed.json()["payment"], "succeed")
+    await _payment_settles(http, patient, subscribed.json()["payment"]["id"], "succeeded")
+    bought = await http.post("/api/v1/me/purchases", json={"sms_packs": 1, **paying},
+                             headers=patient)
+    assert bought.status_code == 201, bought.text
+    await _pay(http, bought.json()["payment"], "succeed")
+    await _payment_settles(http, patient, bought.json()["payment"]["id"], "succeeded")
+    refused = await http.post("/api/v1/me/purchases", json={"storage_gb": 1, **paying},
+                              headers=patient)
+    assert refused.status_code == 201, refused.text
+    await _pay(http, refused.json()["payment"], "fail")
+    await _payment_settles(http, patient, refused.json()["payment"]["id"], "failed")
+    await delivered(http, email, "subscription_activated")
+
+    # The record: what a patient keeps, and its FHIR export.
+    base = "/api/v1/me/record"
+    for path, body in (("antecedents", {"category": "medical", "description": "Asthma"}),
+                       ("allergies", {"substance": "Pollen", "severity": "mild"}),
+                       ("treatments", {"name": "Salbutamol", "dosage": "100 µg"})):
+        assert (await http.post(f"{base}/{path}", json=body,
+                                headers=patient)).status_code == 201
+    measured = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    vital = await http.post("/api/v1/me/vitals", headers=patient,
+                            json={"type": "heart_rate", "value": 72, "measured_at": measured})
+    assert vital.status_code == 201, vital.text
+    fhir = await http.get(f"{base}/fhir", headers=patient)
+    assert fhir.status_code == 200, fhir.text
+
+
+def _failed_runs(up: EsameUp) -> list[dict[str, Any]]:
+    """`temporal workflow list --query "ExecutionStatus='Failed'"`, as the issue runs it
+    (timed out and terminated runs counted too)."""
+    query = ("ExecutionStatus='Failed' OR ExecutionStatus='TimedOut' "
+             "OR ExecutionStatus='Terminated'")
+    listed = subprocess.run(
+        [str(TEMPORAL), "workflow", "list", "--address", up.temporal_address, "--query", query,
+         "-o", "json"], capture_output=True, text=True, timeout=60, check=True)
+    found = json.loads(listed.stdout or "[]")
+    return found if isinstance(found, list) else [found]
+
+
+async def _settled(client: Client, within: float = 30) -> None:
+    """Until no run has a workflow task or an activity in hand (the walk's last steps)."""
+    deadline = time.monotonic() + within
+    while True:
+        busy = []
+        async for run in client.list_workflows("ExecutionStatus='Running'"):
+            raw = (await client.get_workflow_handle(run.id, run_id=run.run_id)
+                   .describe()).raw_description
+            if raw.pending_activities or raw.HasField("pending_workflow_task"):
+                busy.append(run.id)
+        if not busy or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.5)
+
+
+async def test_a_walk_through_make_run_leaves_no_failed_or_stuck_run(
+    up: EsameUp, http: httpx.AsyncClient
+) -> None:
+    await _walk(http)
+    client = await Client.connect(up.temporal_address, data_converter=pydantic_data_converter)
+    await _settled(client)
+
+    assert _failed_runs(up) == []
+    seen: dict[str, int] = {}
+    async for run in client.list_workflows():
+        handle = client.get_workflow_handle(run.id, run_id=run.run_id)
+        described = await handle.describe()
+        raw = described.raw_description
+        where = f"{run.workflow_type} {run.id}"
+        seen[run.workflow_type] = seen.get(run.workflow_type, 0) + 1
+        assert run.status in (WorkflowExecutionStatus.RUNNING,
+                              WorkflowExecutionStatus.COMPLETED,
+                              WorkflowExecutionStatus.CONTINUED_AS_NEW), where
+        # Not stuck: nothing retried, no workflow task that failed on the way.
+        assert [a.attempt for a in raw.pending_activities if a.attempt > 1] == [], where
+        assert raw.pending_workflow_task.attempt <= 1, where
+        failed_tasks = [e.event_id async for e in handle.fetch_history_events()
+                        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+        assert failed_tasks == [], where
+        # What an admin sees in the UI.
+        assert await described.static_summary(), where
+        assert run.workflow_type in STATUS_PREFIX, f"{where}: a type the walk does not know"
+        prefix = STATUS_PREFIX[run.workflow_type]
+        status = {p.key.name: p.value for p in described.typed_search_attributes}.get(
+            "EsameStatus")
+        if prefix is not None:
+            assert isinstance(status, str) and status.startswith(prefix), (where, status)
+    # The walk went through every process.
+    assert set(seen) == set(STATUS_PREFIX), seen
