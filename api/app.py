@@ -24,6 +24,7 @@ from api.routers import (
     invitations,
     record,
     sandbox,
+    temporal_codec,
     vitals,
     webhooks,
 )
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(drugs.router)
     app.include_router(vitals.router)
     app.include_router(audit.router)
+    app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(webhooks.router)
     if settings.is_dev:

@@ -15,7 +15,9 @@ recorded before the codec) is passed through unchanged on decode.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -30,6 +32,8 @@ from core.settings import CodecSettings, PayloadKey
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 _NONCE = 12
+# Proto3 JSON bytes: standard or URL-safe base64, padded or not.
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 
 
 class PayloadCodecError(ValueError):
@@ -81,12 +85,24 @@ def payload_codec(settings: CodecSettings) -> EncryptionCodec | None:
 def payloads_from_json(body: bytes | str) -> list[Payload]:
     """The payloads of a codec request (`{"payloads": [...]}`, protobuf JSON)."""
     try:
-        return list(json_format.Parse(body, Payloads()).payloads)
-    except (json_format.ParseError, UnicodeDecodeError, RecursionError) as err:
+        message = json.loads(body)
+        if not isinstance(message, dict):
+            raise PayloadCodecError("expected an object with a `payloads` list")
+        payloads = list(json_format.ParseDict(message, Payloads()).payloads)
+        # protobuf's parser decodes base64 leniently (garbage becomes empty bytes)
+        for payload in message.get("payloads") or []:
+            for value in [payload.get("data", ""), *(payload.get("metadata") or {}).values()]:
+                if not _BASE64.fullmatch(value):
+                    raise PayloadCodecError(f"not base64: {value[:40]!r}")
+        return payloads
+    except (ValueError, json_format.ParseError, RecursionError) as err:
+        # (json's and base64's errors are ValueErrors, PayloadCodecError as well)
         raise PayloadCodecError(f"not Payloads as protobuf JSON: {err}") from None
 
 
 def payloads_to_json(payloads: Sequence[Payload]) -> str:
+    if not payloads:
+        return '{"payloads": []}'
     return json_format.MessageToJson(Payloads(payloads=payloads), indent=None)
 
 
