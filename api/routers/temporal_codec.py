@@ -16,7 +16,7 @@ written to the audit log: decoded payloads hold patients' data.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -153,7 +153,19 @@ async def _read_payloads(request: Request, settings: Settings) -> list[Any]:
         raise Problem(400, str(err)) from None
 
 
-def _answer(payloads: list[Any]) -> Response:
+async def _apply(request: Request, session: AsyncSession, settings: Settings,
+                 bearer: str | None, action: Literal["decode", "encode"]) -> Response:
+    admin = await _caller(request, session, settings, bearer, f"temporal.{action}")
+    payloads = await _read_payloads(request, settings)
+    codec = _codec(request)
+    try:
+        if codec is not None:
+            payloads = await (codec.decode if action == "decode" else codec.encode)(payloads)
+    except PayloadCodecError as err:
+        raise Problem(400, str(err)) from None
+    if admin is not None:
+        await record_access(session, admin, None, f"temporal.{action}", f"{PREFIX}/{action}",
+                            Outcome.allowed, f"{len(payloads)} payloads")
     return Response(payloads_to_json(payloads), media_type="application/json")
 
 
@@ -165,17 +177,7 @@ Bearer = Annotated[str | None, Depends(oauth2_scheme)]
 async def decode(request: Request, session: SessionDep, settings: SettingsDep,
                  bearer: Bearer) -> Response:
     """Decrypt payloads (the Temporal UI and `temporal --codec-endpoint` call this)."""
-    admin = await _caller(request, session, settings, bearer, "temporal.decode")
-    payloads = await _read_payloads(request, settings)
-    codec = _codec(request)
-    try:
-        decoded = await codec.decode(payloads) if codec else payloads
-    except PayloadCodecError as err:
-        raise Problem(400, str(err)) from None
-    if admin is not None:
-        await record_access(session, admin, None, "temporal.decode", PREFIX + "/decode",
-                            Outcome.allowed, f"{len(payloads)} payloads")
-    return _answer(decoded)
+    return await _apply(request, session, settings, bearer, "decode")
 
 
 @router.post("/encode", response_model=CodecPayloads, responses=_ANSWERS,
@@ -183,14 +185,7 @@ async def decode(request: Request, session: SessionDep, settings: SettingsDep,
 async def encode(request: Request, session: SessionDep, settings: SettingsDep,
                  bearer: Bearer) -> Response:
     """Encrypt payloads, e.g. the input of a workflow started from the Temporal UI."""
-    admin = await _caller(request, session, settings, bearer, "temporal.encode")
-    payloads = await _read_payloads(request, settings)
-    codec = _codec(request)
-    encoded = await codec.encode(payloads) if codec else payloads
-    if admin is not None:
-        await record_access(session, admin, None, "temporal.encode", PREFIX + "/encode",
-                            Outcome.allowed, f"{len(payloads)} payloads")
-    return _answer(encoded)
+    return await _apply(request, session, settings, bearer, "encode")
 
 
 @router.post("/session", status_code=204, responses={401: {}, 403: {}})
