@@ -154,6 +154,18 @@ class Stack:
     sessions: SessionMaker
     temporal: Client
     http: httpx.AsyncClient
+    # The API's and the worker's process ids.
+    pids: tuple[int, ...] = ()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the API and the worker have used so far (Linux: /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids:
+            # utime and stime, after the command name (which may hold spaces)
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -223,7 +235,7 @@ async def stack(
             limits=httpx.Limits(max_connections=100),
         ) as http:
             yield Stack(settings=settings, sessions=make_sessionmaker(engine),
-                        temporal=temporal.client, http=http)
+                        temporal=temporal.client, http=http, pids=(api.pid, worker.pid))
     finally:
         _stop(api)
         _stop(worker)
