@@ -19,6 +19,7 @@ from db.models import (
     Subscription,
     User,
 )
+from db.queries.counters import next_number
 from db.queries.payments import payment_view
 from domain.billing import InvoiceStatus, invoice_number
 from domain.errors import BusinessError
@@ -240,7 +241,7 @@ class PaymentActivities:
                 raise ApplicationError("only a succeeded payment is invoiced",
                                        type=BusinessError.conflict.value, non_retryable=True)
             now = utcnow()
-            sequence = await self._next_number(session, now.year)
+            sequence = await next_number(session, InvoiceCounter, year=now.year)
             address = await session.get(BillingAddress, payment.billing_address_id)
             invoice = Invoice(
                 number=invoice_number(self._invoice_prefix, now.year, sequence),
@@ -255,23 +256,6 @@ class PaymentActivities:
             session.add(invoice)
             await session.flush()
             return InvoiceIssued(invoice_id=invoice.id, number=invoice.number)
-
-    async def _next_number(self, session, year: int) -> int:  # type: ignore[no-untyped-def]
-        # The counter row is locked by the UPDATE until commit: the number and the invoice
-        # are written in one transaction, so a number is never lost or given twice.
-        result = await session.execute(
-            update(InvoiceCounter).where(InvoiceCounter.year == year)
-            .values(last_number=InvoiceCounter.last_number + 1)
-            .returning(InvoiceCounter.last_number))
-        number = result.scalar_one_or_none()
-        if number is not None:
-            return int(number)
-        try:
-            async with session.begin_nested():
-                session.add(InvoiceCounter(year=year, last_number=1))
-            return 1
-        except IntegrityError:
-            return await self._next_number(session, year)
 
     @implements(REFUND_PAYMENT)
     async def refund_payment(self, command: RefundAtProvider) -> RefundedAtProvider:

@@ -75,6 +75,9 @@ async def get_current_user(
     user = await session.get(User, claims["sub"])
     if user is None or user.status == AccountStatus.expired:
         raise Problem(401, "The account no longer exists.", headers=_UNAUTHENTICATED)
+    if claims.get("sv", 0) != user.session_version:
+        raise Problem(401, "This session has ended (the password was changed): sign in again.",
+                      headers=_UNAUTHENTICATED)
     return user
 
 

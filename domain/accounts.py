@@ -1,5 +1,6 @@
 """Accounts: roles, statuses and the models of the account processes."""
 
+import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -35,6 +36,17 @@ class Sex(StrEnum):
     other = "other"
 
 
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def e164_phone(value: str) -> str:
+    """A phone number as stored: E.164, spaces, dots, dashes and brackets dropped."""
+    value = re.sub(r"[\s().-]", "", value)
+    if not _E164.fullmatch(value):
+        raise ValueError("an international number, e.g. +237670000001")
+    return value
+
+
 class Profile(BaseModel):
     timezone: str | None = None
     currency: str | None = None
@@ -60,12 +72,14 @@ class Me(BaseModel):
 
 
 class CareLinkStatus(StrEnum):
-    """A patient's doctor: invited (pending), accepted (active), or closed."""
+    """A patient's doctor: invited (pending), accepted (active), or closed (declined,
+    expired, or removed by the patient)."""
 
     pending = "pending"
     active = "active"
     declined = "declined"
     expired = "expired"
+    removed = "removed"
 
 
 class InvitationStatus(StrEnum):
@@ -280,6 +294,9 @@ class DoctorLinkInput(BaseModel):
     patient_id: str
     doctor_id: str
     timings: DoctorLinkTimings
+    # A run started for a link already accepted, whose first run ended with the answer
+    # (before links stayed open): it only waits for the link to end.
+    already_active: bool = False
 
 
 class DoctorDecision(BaseModel):
@@ -288,6 +305,12 @@ class DoctorDecision(BaseModel):
 
 class DoctorLinkState(BaseModel):
     status: CareLinkStatus
+
+
+class RemoveDoctor(BaseModel):
+    """The patient takes the doctor out of their list (the `remove` update)."""
+
+    patient_id: str
 
 
 class NotifyDoctorOfInvitation(BaseModel):
@@ -299,6 +322,10 @@ class NotifyDoctorOfInvitation(BaseModel):
 class SetCareLinkStatus(BaseModel):
     link_id: str
     status: CareLinkStatus
+
+
+class EndCareLink(BaseModel):
+    link_id: str
 
 
 class NotifyPatientOfDecision(BaseModel):
@@ -351,5 +378,6 @@ CLOSE_INVITATION = ActivityRef("close_invitation", CloseInvitation, Done)
 NOTIFY_DOCTOR_OF_INVITATION = ActivityRef(
     "notify_doctor_of_invitation", NotifyDoctorOfInvitation, Done)
 SET_CARE_LINK_STATUS = ActivityRef("set_care_link_status", SetCareLinkStatus, Done)
+END_CARE_LINK = ActivityRef("end_care_link", EndCareLink, Done)
 NOTIFY_PATIENT_OF_DECISION = ActivityRef(
     "notify_patient_of_decision", NotifyPatientOfDecision, Done)

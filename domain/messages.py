@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from domain.activity_ref import ActivityRef
 from domain.templates import Templates
+from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 
@@ -64,6 +65,7 @@ class OutboxItem(BaseModel):
 # with `data`.
 TEMPLATES: Templates = {
     **ACCOUNT_TEMPLATES,
+    **ACCOUNT_SETTINGS_TEMPLATES,
     **BILLING_TEMPLATES,
 }
 

@@ -46,6 +46,7 @@ from domain.accounts import (
     Sex,
     SubmitCode,
     ValidateEmail,
+    e164_phone,
 )
 from domain.ids import new_esame_id
 from domain.money import SUPPORTED_CURRENCIES
@@ -54,7 +55,6 @@ auth_router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["accounts"])
 
 _TIMEZONES = frozenset(available_timezones())
-_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 # --- registration and email validation --------------------------------------------------
@@ -158,7 +158,8 @@ async def validate_email(
     await _update(account_handle(temporal, user.id), "validate_email", ValidateEmail(),
                   closed_status=400, closed_detail="This link has expired.")
     return EmailValidated(access_token=create_access_token(
-        settings.secret_key, user.id, user.role, settings.access_token_ttl))
+        settings.secret_key, user.id, user.role, settings.access_token_ttl,
+        user.session_version))
 
 
 # --- my account -----------------------------------------------------------------------
@@ -200,10 +201,7 @@ class ProfileUpdate(BaseModel):
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str) -> str:
-        value = re.sub(r"[\s().-]", "", value)
-        if not _PHONE.fullmatch(value):
-            raise ValueError("an international number, e.g. +237670000001")
-        return value
+        return e164_phone(value)
 
     @field_validator("date_of_birth")
     @classmethod

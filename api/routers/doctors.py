@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.account_processes import commit_then_start, doctor_link_handle, start_doctor_link
+from api.account_processes import (
+    commit_then_start,
+    doctor_link_handle,
+    remove_doctor_link,
+    start_doctor_link,
+)
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import (
     ActiveDoctor,
@@ -69,10 +75,18 @@ def _fees(profile: DoctorProfile) -> DoctorFees:
                       office=fee(profile.fee_office), record_fill=fee(profile.fee_record_fill))
 
 
-def _entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
+def directory_entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
     return DoctorDirectoryEntry(
         id=user.id, first_name=user.first_name, last_name=user.last_name,
         specialty=profile.specialty, city=profile.city or user.city, fees=_fees(profile))
+
+
+async def find_listed_doctor(
+    session: AsyncSession, doctor_id: str
+) -> tuple[User, DoctorProfile] | None:
+    """The doctor with this id if the directory lists them (its one listing rule), or None."""
+    found = (await session.execute(_listed_doctors().where(User.id == doctor_id))).first()
+    return None if found is None else (found[0], found[1])
 
 
 @directory_router.get("", response_model=Page[DoctorDirectoryEntry])
@@ -97,7 +111,7 @@ async def directory(
         query = query.where(or_(User.last_name > last_name,
                                 and_(User.last_name == last_name, User.id > last_id)))
     rows = (await session.execute(query.order_by(User.last_name, User.id).limit(limit + 1))).all()
-    items = [_entry(user, profile) for user, profile in rows[:limit]]
+    items = [directory_entry(user, profile) for user, profile in rows[:limit]]
     return Page(items=items,
                 next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
 
@@ -124,7 +138,7 @@ async def invite_doctor(
     body: DoctorRequest, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> MyDoctor:
-    found = (await session.execute(_listed_doctors().where(User.id == body.doctor_id))).first()
+    found = await find_listed_doctor(session, body.doctor_id)
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
     doctor, profile = found
@@ -156,6 +170,29 @@ async def my_doctors(
     items = [_my_doctor(*row) for row in rows[:limit]]
     return Page(items=items,
                 next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+@my_doctors_router.delete("/{doctor_id}", status_code=204, response_class=Response,
+                          responses={404: {"description": "not one of the patient's doctors"}})
+async def remove_doctor(
+    doctor_id: str, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
+    temporal: TemporalClient,
+) -> Response:
+    """The doctor leaves the patient's list (a request not yet answered is withdrawn), and
+    what was shared with them (documents, vitals) stops being shared; paid processes with
+    that doctor go on. Done by the link's process, so its run in Temporal shows it."""
+    links = (await session.scalars(select(CareLink).where(
+        CareLink.patient_id == patient.id, CareLink.doctor_id == doctor_id,
+        CareLink.status.in_(_OPEN)))).all()
+    if not links:
+        raise Problem(404, "This doctor is not in your list.")
+    for link in links:
+        try:
+            await remove_doctor_link(temporal, settings, link)
+        except (WorkflowUpdateFailedError, RPCError) as err:
+            raise problem_from_temporal(err, closed_detail="This link is already closed.") \
+                from err
+    return Response(status_code=204)
 
 
 # --- the doctor's side ------------------------------------------------------------------
@@ -235,7 +272,8 @@ async def _after(session: SessionDep, query: Select, cursor: str | None,  # type
 
 # --- a doctor's fees ----------------------------------------------------------------------
 
-async def _doctor_profile(session: SessionDep, doctor: User) -> DoctorProfile:
+async def own_doctor_profile(session: AsyncSession, doctor: User) -> DoctorProfile:
+    """The signed-in doctor's profile (404 for an account without one)."""
     profile = await session.get(DoctorProfile, doctor.id)
     if profile is None:
         raise Problem(404, "This doctor has no doctor profile.")
@@ -244,7 +282,7 @@ async def _doctor_profile(session: SessionDep, doctor: User) -> DoctorProfile:
 
 @doctor_fees_router.get("", response_model=DoctorFees)
 async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
-    return _fees(await _doctor_profile(session, doctor))
+    return _fees(await own_doctor_profile(session, doctor))
 
 
 @doctor_fees_router.put("", response_model=DoctorFees,
@@ -253,7 +291,7 @@ async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
 async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
     """The doctor's prices, shown in the directory and charged by later processes. They are
     in the doctor's own currency (fixed with their profile); 0 means free."""
-    profile = await _doctor_profile(session, doctor)
+    profile = await own_doctor_profile(session, doctor)
     currency = doctor.currency or profile.fee_currency
     fees = {"opinion": body.opinion, "teleconsultation": body.teleconsultation,
             "office": body.office, "record_fill": body.record_fill}

@@ -46,11 +46,17 @@ StorageDep = Annotated[DocumentStorage, Depends(get_storage)]
 
 # --- access -----------------------------------------------------------------------------
 
-async def is_active_doctor_of(session: AsyncSession, doctor_id: str, patient_id: str) -> bool:
-    link = await session.scalar(select(CareLink.id).where(
+async def is_active_doctor_of(session: AsyncSession, doctor_id: str, patient_id: str, *,
+                              for_update: bool = False) -> bool:
+    """Whether the doctor is one of the patient's active doctors. `for_update` when about to
+    share with them: the link's row stays locked until the share is committed, so a removal
+    of the doctor at that moment (which ends every share) waits and then sees the share
+    (PostgreSQL; SQLite has a single writer)."""
+    query = select(CareLink.id).where(
         CareLink.patient_id == patient_id, CareLink.doctor_id == doctor_id,
         CareLink.status == CareLinkStatus.active.value,
-    ).limit(1))
+    ).limit(1)
+    link = await session.scalar(query.with_for_update() if for_update else query)
     return link is not None
 
 
@@ -251,7 +257,7 @@ async def share(
 ) -> r.Share:
     """Only with one of the patient's active doctors. Sharing again answers 200."""
     await document_access(session, user, document_id, "document.share", owner_only=True)
-    if not await is_active_doctor_of(session, body.doctor_id, user.id):
+    if not await is_active_doctor_of(session, body.doctor_id, user.id, for_update=True):
         raise Problem(422, "You can share only with one of your active doctors.",
                       errors=[{"field": "doctor_id", "message": "not one of your active doctors"}])
     existing = await session.scalar(select(DocumentShare).where(

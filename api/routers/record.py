@@ -15,6 +15,7 @@ from db.models import (
     Allergy,
     Antecedent,
     AttendingDoctor,
+    Consultation,
     DoctorProfile,
     Document,
     DrugProduct,
@@ -23,6 +24,7 @@ from db.models import (
     VitalSign,
 )
 from db.queries.audit import Outcome, record_access
+from db.queries.consultations import consultation_views, published
 from domain import record as r
 from domain.accounts import AccountStatus, Role
 
@@ -204,4 +206,8 @@ async def get_record_fhir(
         select(VitalSign).where(VitalSign.patient_id == user.id)
         .order_by(VitalSign.measured_at, VitalSign.id)
     ))
-    return record_bundle(user, record, vitals, settings.public_base_url)
+    consultations = list(await session.scalars(
+        select(Consultation).where(Consultation.patient_id == user.id, published())
+        .order_by(Consultation.occurred_at, Consultation.id)))
+    return record_bundle(user, record, vitals, settings.public_base_url,
+                         await consultation_views(session, consultations))

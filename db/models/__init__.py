@@ -1,6 +1,16 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
-from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.accounts import (
+    CareLink,
+    DoctorProfile,
+    Invitation,
+    PasswordReset,
+    PasswordResetAttempt,
+    Pharmacy,
+    User,
+)
+from db.models.agendas import AvailabilityRule, ClosedPeriod
+from db.models.appointments import Appointment
 from db.models.billing import (
     Balance,
     BillingAddress,
@@ -15,6 +25,7 @@ from db.models.billing import (
     SandboxCharge,
     Subscription,
 )
+from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -25,10 +36,17 @@ from db.models.record import (
     DocumentReport,
     DocumentShare,
     Treatment,
+    VitalShare,
+    VitalShareType,
     VitalSign,
 )
+from db.models.references import ReferenceCounter
+from db.models.requests import RequestIndexEntry
 
 __all__ = [
+    "Appointment",
+    "AvailabilityRule",
+    "ClosedPeriod",
     "Allergy",
     "Antecedent",
     "AttendingDoctor",
@@ -46,6 +64,7 @@ __all__ = [
     "Subscription",
     "AuditEntry",
     "CareLink",
+    "Consultation",
     "DoctorProfile",
     "Document",
     "DocumentReport",
@@ -55,9 +74,16 @@ __all__ = [
     "IdempotencyRecord",
     "Invitation",
     "Message",
+    "PasswordReset",
+    "PasswordResetAttempt",
     "Pharmacy",
+    "PrescriptionItem",
     "RateLimitEvent",
+    "ReferenceCounter",
+    "RequestIndexEntry",
     "Treatment",
     "User",
+    "VitalShare",
+    "VitalShareType",
     "VitalSign",
 ]

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 from google.protobuf.message import Message
 from pydantic import BaseModel
+from sqlalchemy import select
 from temporalio import workflow
 from temporalio.api.history.v1 import History
 from temporalio.converter import PayloadConverter
@@ -31,9 +33,10 @@ from core.payload_codec import ENCODING, EncryptionCodec, decode_in_place
 from core.settings import Settings
 from core.temporal_client import data_converter
 from db.engine import SessionMaker
+from db.models import PasswordReset
 from domain.accounts import AccountValidationInput, Role
-from domain.ids import payment_workflow_id
-from tests.accounts.flows import PROFILE, activate, new_email, register
+from domain.ids import password_reset_workflow_id, payment_workflow_id
+from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.support.users import make_user
@@ -42,6 +45,7 @@ from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.invitation import InvitationWorkflow
+from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
@@ -106,6 +110,8 @@ async def registration(s: Stack) -> Run:
     notices = [e.id async for e in s.temporal.client.list_workflows(
         f"WorkflowType = '{_type_name(AccountExistsNoticeWorkflow)}'")]
     notice = next(i for i in notices if me["id"] in i)
+    # Done before the next test empties the database under its activities.
+    await s.temporal.client.get_workflow_handle(notice).result()
     return Run(
         workflow_ids=[f"account-{me['id']}", notice],
         private=[email, *NAMES.values(), PROFILE["phone"], PROFILE["address_line"]],
@@ -135,6 +141,26 @@ async def doctor_link(s: Stack) -> Run:
                                 headers=doctor.headers)
     assert accepted.status_code == 200, accepted.text
     return Run(workflow_ids=[f"doctor-link-{link_id}"], private=[doctor.email, patient.email])
+
+
+@representative_run(PasswordResetWorkflow)
+async def password_reset(s: Stack) -> Run:
+    user = await make_user(s.sessions, s.settings, Role.patient)
+    assert (await s.api.post("/api/v1/auth/password-reset",
+                             json={"email": user.email})).status_code == 202
+    (message,) = await delivered(s.api, user.email, "password_reset")
+    token = parse_qs(urlparse(message["data"]["reset_url"]).query)["token"][0]
+    new_password = "a brand new passphrase 2027"
+    confirmed = await s.api.post("/api/v1/auth/password-reset/confirm",
+                                 json={"token": token, "new_password": new_password})
+    assert confirmed.status_code == 204, confirmed.text
+    async with s.sessions() as session:
+        reset_id = await session.scalar(
+            select(PasswordReset.id).where(PasswordReset.user_id == user.id))
+    assert reset_id is not None
+    workflow_id = password_reset_workflow_id(reset_id)
+    await s.temporal.client.get_workflow_handle(workflow_id).result()
+    return Run(workflow_ids=[workflow_id], private=[user.email, token, new_password])
 
 
 PHONE = "+237670004242"

@@ -8,29 +8,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from google.protobuf import json_format
-from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from core.payload_codec import EncryptionCodec
 from core.settings import TemporalSettings
 from core.temporal_client import data_converter
+from tests.support.histories import payload_value
 from workflows.payment import ASYNC_REFUNDS_PATCH, FINAL_AT_CREATION_PATCH, PaymentWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SAVED_CARD_PATCH, SubscriptionWorkflow
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
-CODEC = EncryptionCodec(TemporalSettings().codec.keys)
-
-
-def _value(payload: dict[str, Any]) -> Any:
-    """The JSON value a recorded payload holds, decrypted if it was encrypted."""
-    clear = CODEC.decrypt(json_format.ParseDict(payload, Payload()))
-    return json.loads(clear.data)
 
 
 def test_every_workflow_has_a_history() -> None:
@@ -50,12 +40,12 @@ def test_the_pending_refund_path_has_a_history() -> None:
 
 
 def _patches(events: list[dict]) -> list[str]:
-    return [_value(e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"][0])
-            ["id"] for e in events if "markerRecordedEventAttributes" in e]
+    return [payload_value(marker["details"]["patch-data"]["payloads"][0])["id"]
+            for e in events if (marker := e.get("markerRecordedEventAttributes"))]
 
 
 def _activities(events: list[dict]) -> list[tuple[str, dict]]:
-    return [(a["activityType"]["name"], _value(a["input"]["payloads"][0]))
+    return [(a["activityType"]["name"], payload_value(a["input"]["payloads"][0]))
             for e in events if (a := e.get("activityTaskScheduledEventAttributes"))]
 
 
