@@ -70,7 +70,7 @@ class CareLinkActivities:
                 "doctor_name": full_name(doctor),
                 "patient_name": full_name(patient),
                 "patient_esame_id": patient.esame_id,
-                "invitations_url": f"{self._settings.public_base_url}/doctor/invitations",
+                "invitations_url": self._settings.web_links.doctor_invitations(),
                 "expires_at": local_time(command.expires_at, doctor.timezone),
             },
         )

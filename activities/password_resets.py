@@ -77,7 +77,7 @@ class PasswordResetActivities:
             self._messaging, user, key=f"password-reset:{command.reset_id}",
             template="password_reset",
             data={
-                "reset_url": f"{self._settings.public_base_url}/reset-password?token={token}",
+                "reset_url": self._settings.web_links.reset_password(token),
                 "expires_at": local_time(command.expires_at, user.timezone),
             },
         )

@@ -23,6 +23,7 @@ from db.queries.counters import next_number
 from db.queries.payments import payment_view
 from domain.billing import InvoiceStatus, invoice_number
 from domain.errors import BusinessError
+from domain.links import WebLinks
 from domain.money import Money
 from domain.payments import (
     CANCEL_PAYMENT,
@@ -78,10 +79,11 @@ def customer_idempotency_key(user_id: str) -> str:
 
 class PaymentActivities:
     def __init__(self, sessions: SessionMaker, providers: PaymentProviders,
-                 public_base_url: str, invoice_prefix: str) -> None:
+                 public_base_url: str, invoice_prefix: str, links: WebLinks) -> None:
         self._sessions = sessions
         self._providers = providers
         self._base = public_base_url.rstrip("/")
+        self._links = links
         self._invoice_prefix = invoice_prefix
 
     @implements(CREATE_PAYMENT)
@@ -105,7 +107,8 @@ class PaymentActivities:
                 payment_id=p.payment_id, idempotency_key=idempotency_key(p.payment_id),
                 amount=p.amount, method=p.method, operator=p.operator, phone=p.phone,
                 description=p.description,
-                return_url=f"{self._base}/payments/{p.payment_id}/return",
+                # The payer comes back to the payment's page, which shows how it went.
+                return_url=self._links.pay(p.payment_id),
                 notify_url=f"{self._base}/api/v1/webhooks/{p.provider.value}",
                 customer_id=customer_id, save_card=save_card,
                 off_session_payment_method=off_session_method,
@@ -123,7 +126,7 @@ class PaymentActivities:
             row.instructions = created.instructions
             row.client_secret = created.client_secret
             await session.flush()
-            return CreatedAtProvider(view=payment_view(row),
+            return CreatedAtProvider(view=payment_view(row, self._links),
                                      provider_reference=created.provider_reference,
                                      status=created.status)
 

@@ -171,6 +171,8 @@ async def start_doctor_link(
         id=doctor_link_workflow_id(link.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # A link's process runs once: asked again after it ended, nothing starts.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         static_summary="A patient asks a doctor to be one of their doctors",
         search_attributes=_doctor_link_attributes(link, CareLinkStatus.pending),
     )
@@ -195,6 +197,16 @@ async def remove_doctor_link(client: Client, settings: Settings, link: CareLink)
         start_workflow_operation=start)
     assert isinstance(state, DoctorLinkState)
     return state.status
+
+
+async def heal_doctor_link(client: Client, settings: Settings, link: CareLink) -> None:
+    """Start the process of a pending link that has none (the API died between its commit
+    and the start); a no-op for the running one, and for one that just ended."""
+    try:
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await start_doctor_link(client, settings, link)
+    except Exception as err:
+        raise Problem(503, "This cannot be done right now; try again.") from err
 
 
 def doctor_link_handle(client: Client, link_id: str) -> WorkflowHandle[Any, Any]:

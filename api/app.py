@@ -27,12 +27,14 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    professionals,
     record,
     requests,
     sandbox,
     temporal_codec,
     vital_shares,
     vitals,
+    web_pages,
     webhooks,
 )
 from core.settings import Settings, get_settings
@@ -97,6 +99,7 @@ def create_app(
     app.include_router(vitals.router)
     app.include_router(vital_shares.router)
     app.include_router(audit.router)
+    app.include_router(professionals.router)
     app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)
@@ -105,4 +108,5 @@ def create_app(
     if settings.is_dev:
         app.include_router(dev.router)
         app.include_router(sandbox.router)
+        app.include_router(web_pages.router)
     return app

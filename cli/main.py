@@ -186,6 +186,8 @@ def _up(settings: Settings) -> None:
             "\nE-same is running:\n"
             f"  API          http://{settings.api_host}:{settings.api_port}  "
             f"(docs at /docs, outbox at /dev/outbox)\n"
+            f"  Email links  {settings.web_links.base}  "
+            "(the pages links lead to: /sign-in, /validate-email, /pay/…)\n"
             f"  Temporal UI  http://{dev.ip}:{dev.ui_port}  "
             f"(payloads decoded by {codec_endpoint(settings)})\n"
             f"  Temporal     {dev.ip}:{dev.port}  (state in {dev.db_filename})\n"

@@ -18,6 +18,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from domain.links import WebLinks
 from domain.prices import ExchangeRates
 
 DEV_SECRET_KEY = "dev-only-secret-change-me-in-production-0123456789"
@@ -108,6 +109,9 @@ class Durations(BaseModel):
     doctor_invitation_expires_after: timedelta = timedelta(days=7)
     # A password reset link works this long (a timer of its process), once.
     password_reset_expires_after: timedelta = timedelta(hours=1)
+    # A licence still unchecked by an admin this long after registration: the admins are
+    # reminded, and again after as long, until one decides.
+    professional_verification_reminder_after: timedelta = timedelta(days=2)
     payment_deadline: timedelta = timedelta(minutes=30)
     payment_poll_initial: timedelta = timedelta(seconds=10)
     payment_poll_max: timedelta = timedelta(minutes=5)
@@ -271,7 +275,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/esame.sqlite"
     secret_key: str = DEV_SECRET_KEY
     access_token_ttl: timedelta = timedelta(hours=1)
+    # Where the API is reached from outside; unset, where `esame api` listens (below).
     public_base_url: str = "http://127.0.0.1:8000"
+    # The web app, where every link a user receives leads (domain/links.py). Unset, the
+    # API's own URL: in dev the API serves a minimal page for each link.
+    web_base_url: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # One log line per request; benchmarks turn it off.
@@ -310,6 +318,9 @@ class Settings(BaseSettings):
                 raise ValueError("set ESAME_SECRET_KEY (32+ characters) in production")
             if self.payments.sandbox_webhook_secret == PaymentSettings().sandbox_webhook_secret:
                 raise ValueError("set ESAME_PAYMENTS__SANDBOX_WEBHOOK_SECRET in production")
+            if not self.web_base_url:
+                # Outside dev the API serves no pages: links would lead nowhere.
+                raise ValueError("set ESAME_WEB_BASE_URL (the web app) in production")
         # Workflow payloads carry health data: outside dev they are encrypted, with a key
         # of the deployment's own.
         codec = self.temporal.codec
@@ -322,6 +333,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _public_url_defaults_to_this_api(self) -> Settings:
+        # `make run` on another port (ESAME_API_PORT) still sends links that reach it.
+        if "public_base_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        return self
+
+    @model_validator(mode="after")
     def _rates_are_valid(self) -> Settings:
         self.prices.exchange_rates()  # raises on an unsupported currency or a bad rate
         return self
@@ -329,6 +348,10 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def web_links(self) -> WebLinks:
+        return WebLinks(self.web_base_url or self.public_base_url)
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 each, so slots are free at once), a pharmacy and its staff, an admin, and a patient who
 already has two doctors and a consultation with prescriptions (so the pharmacy flow can
 be tried at once).
+The demo doctors and pharmacist have their licence verified.
 
 Idempotent: run it again and it adds only what is missing. The patient's plan is not here:
 a subscription's status belongs to its workflow, so `esame up` subscribes the demo patient
@@ -26,10 +27,11 @@ from db.models import (
     DoctorProfile,
     DrugProduct,
     Pharmacy,
+    ProfessionalVerification,
     User,
 )
 from db.queries.consultations import publish, write_draft
-from domain.accounts import AccountStatus, CareLinkStatus, Role
+from domain.accounts import AccountStatus, CareLinkStatus, Role, VerificationStatus
 from domain.agendas import clock_minutes
 from domain.consultations import (
     ConsultationIn,
@@ -186,6 +188,7 @@ async def seed_demo_data(sessions: SessionMaker) -> list[str]:
                 await session.flush()
                 created.append(f"doctor {doc.email} ({doc.specialty}, {doc.timezone})")
             await _demo_agenda(session, doc)
+        await _verify_demo_professionals(session)
         created += await _patient_care(session)
     return created
 
@@ -268,3 +271,17 @@ async def _demo_consultation(session: AsyncSession, patient_id: str, doctor_id: 
         kind=ConsultationKind.office, patient_id=patient_id, doctor_id=doctor_id,
         occurred_at=utcnow() - timedelta(days=7), body=body)
     await publish(session, consultation_id, DEMO_CONSULTATION_SOURCE)
+
+
+async def _verify_demo_professionals(session) -> None:  # type: ignore[no-untyped-def]
+    """Demo data, not a decision: no process runs for them (a database migrated from before
+    verifications gave them a pending one)."""
+    emails = [doc.email for doc in DEMO_DOCTORS] + ["pharmacie.bastos@esame.local"]
+    now = utcnow()
+    for user_id in (await session.scalars(select(User.id).where(User.email.in_(emails)))):
+        verification = await session.get(ProfessionalVerification, user_id)
+        if verification is None:
+            session.add(ProfessionalVerification(
+                user_id=user_id, status=VerificationStatus.verified.value, decided_at=now))
+        elif verification.status == VerificationStatus.pending:
+            verification.status, verification.decided_at = VerificationStatus.verified, now

@@ -25,6 +25,14 @@ class AccountStatus(StrEnum):
     expired = "expired"
 
 
+class VerificationStatus(StrEnum):
+    """An admin's check of a doctor's or pharmacist's licence (domain/professionals.py)."""
+
+    pending = "pending"
+    verified = "verified"
+    refused = "refused"
+
+
 class Language(StrEnum):
     fr = "fr"
     en = "en"
@@ -69,6 +77,10 @@ class Me(BaseModel):
     last_name: str
     profile: Profile
     created_at: datetime | None = None
+    # Doctors and pharmacists: an admin's check of their licence, `pending`, `verified`
+    # or `refused` (with the reason); they act as professionals once verified.
+    verification: VerificationStatus | None = None
+    verification_reason: str | None = None
 
 
 class CareLinkStatus(StrEnum):
@@ -82,10 +94,24 @@ class CareLinkStatus(StrEnum):
     removed = "removed"
 
 
+# One live link per patient and doctor: asked (pending) or accepted (active); a partial
+# unique index holds the rule (db/models/accounts.py).
+LIVE_CARE_LINK = (CareLinkStatus.pending, CareLinkStatus.active)
+
+
 class InvitationStatus(StrEnum):
     pending = "pending"
     accepted = "accepted"
     expired = "expired"
+
+
+class CareService(StrEnum):
+    """The paid services a doctor may offer, one fee each (domain/care_services.py)."""
+
+    opinion = "opinion"
+    teleconsultation = "teleconsultation"
+    office = "office"
+    record_fill = "record_fill"
 
 
 class DoctorFees(BaseModel):
@@ -102,6 +128,9 @@ class DoctorDirectoryEntry(BaseModel):
     specialty: str
     city: str | None = None
     fees: DoctorFees
+    services: list[CareService] = Field(
+        default_factory=list, description="The paid services offered: those with a fee set "
+        "(above 0). A doctor without fees is listed, and offered for no paid service.")
 
 
 class DoctorRegistration(BaseModel):

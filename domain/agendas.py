@@ -13,8 +13,9 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
-from domain.accounts import DoctorDirectoryEntry
+from domain.accounts import CareService, DoctorFees
 from domain.appointments import AppointmentStatus, AppointmentType
+from domain.care_services import fee_of, offered
 from domain.money import Money
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -242,7 +243,16 @@ class DoctorService(BaseModel):
                                           "(GET /doctors/{id}/slots?type=<service>).")
 
 
-class DoctorPage(DoctorDirectoryEntry):
+class DoctorPage(BaseModel):
+    """The directory entry plus the doctor's page; `services` here says, for each service
+    offered, its fee and whether it is booked in the agenda."""
+
+    id: str
+    first_name: str
+    last_name: str
+    specialty: str
+    city: str | None = None
+    fees: DoctorFees
     bio: str | None = None
     languages: list[str] = Field(default_factory=list)
     office_address: str | None = None
@@ -250,18 +260,18 @@ class DoctorPage(DoctorDirectoryEntry):
     services: list[DoctorService]
 
 
-def offered_services(fees: dict[Service, Money],
-                     available: set[AppointmentType]) -> list[DoctorService]:
-    """The services a doctor offers: a fee set (above 0) and, for appointments, availability
-    of that type. Emergencies have no fee of their own: they are charged as office visits."""
-    offered = []
+def offered_services(fees: DoctorFees, available: set[AppointmentType]) -> list[DoctorService]:
+    """The services a doctor offers: offered by their fee (`domain.care_services.offered`)
+    and, for appointments, availability of that type. Emergencies have no fee of their own:
+    they are charged as office visits."""
+    services = []
     for service in Service:
-        fee = fees.get(service) or (fees.get(Service.office)
-                                    if service == Service.emergency else None)
-        is_appointment = service.value in AppointmentType.__members__
-        if fee is None or fee.amount <= 0:
+        care = CareService.office if service is Service.emergency else CareService(service.value)
+        if not offered(fees, care):
             continue
+        is_appointment = service.value in AppointmentType.__members__
         if is_appointment and AppointmentType(service.value) not in available:
             continue
-        offered.append(DoctorService(service=service, fee=fee, appointment=is_appointment))
-    return offered
+        services.append(DoctorService(service=service, fee=fee_of(fees, care),
+                                      appointment=is_appointment))
+    return services

@@ -15,6 +15,7 @@ from domain.templates import Templates
 from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
+from domain.templates.professionals import PROFESSIONAL_TEMPLATES
 
 
 class Channel(StrEnum):
@@ -67,6 +68,7 @@ TEMPLATES: Templates = {
     **ACCOUNT_TEMPLATES,
     **ACCOUNT_SETTINGS_TEMPLATES,
     **BILLING_TEMPLATES,
+    **PROFESSIONAL_TEMPLATES,
 }
 
 

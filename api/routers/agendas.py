@@ -20,11 +20,11 @@ from api.cursors import keyset, page
 from api.deps import ActiveDoctor, ActiveUser, SessionDep, SettingsDep, get_temporal
 from api.problems import Problem
 from api.routers.doctor_profiles import doctor_timezone
-from api.routers.doctors import find_listed_doctor
 from db.base import utcnow
 from db.models import AvailabilityRule as RuleRow
 from db.models import ClosedPeriod as ClosedRow
 from db.queries.agendas import availability_rules, closed_intervals
+from db.queries.professionals import listed_doctor
 from db.queries.slots import live_appointments, taken_intervals
 from domain.agendas import (
     MAX_SLOT_MINUTES,
@@ -209,7 +209,7 @@ async def doctor_slots(
 ) -> SlotsView:
     """The doctor's slots starting in the range, in time order: `free` (bookable) or `taken`
     (held or booked, by whoever). None in the past or sooner than `booking_min_notice`."""
-    found = await find_listed_doctor(session, doctor_id)
+    found = await listed_doctor(session, doctor_id)
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
     doctor, _profile = found

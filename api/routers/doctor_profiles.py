@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ActiveDoctor, ActiveUser, SessionDep
 from api.problems import Problem
-from api.routers.doctors import directory_entry, find_listed_doctor, own_doctor_profile
+from api.routers.doctors import directory_entry, own_doctor_profile
 from db.models import AvailabilityRule, DoctorProfile, User
-from domain.agendas import DoctorPage, DoctorProfileUpdate, Service, offered_services
+from db.queries.professionals import listed_doctor
+from domain.agendas import DoctorPage, DoctorProfileUpdate, offered_services
 from domain.appointments import AppointmentType
 
 public_router = APIRouter(prefix="/api/v1/doctors", tags=["doctor profiles and agendas"])
@@ -29,12 +30,10 @@ async def doctor_page(session: AsyncSession, user: User, profile: DoctorProfile)
     entry = directory_entry(user, profile)
     available = {AppointmentType(kind) for kind in await session.scalars(
         select(AvailabilityRule.type).where(AvailabilityRule.doctor_id == user.id).distinct())}
-    fees = {Service.opinion: entry.fees.opinion, Service.record_fill: entry.fees.record_fill,
-            Service.teleconsultation: entry.fees.teleconsultation,
-            Service.office: entry.fees.office}
-    return DoctorPage(**entry.model_dump(), bio=profile.bio, languages=profile.languages or [],
-                      office_address=profile.office_address, timezone=doctor_timezone(user),
-                      services=offered_services(fees, available))
+    return DoctorPage(**entry.model_dump(exclude={"services"}), bio=profile.bio,
+                      languages=profile.languages or [], office_address=profile.office_address,
+                      timezone=doctor_timezone(user),
+                      services=offered_services(entry.fees, available))
 
 
 @public_router.get("/{doctor_id}", response_model=DoctorPage,
@@ -42,7 +41,7 @@ async def doctor_page(session: AsyncSession, user: User, profile: DoctorProfile)
 async def public_page(doctor_id: str, _: ActiveUser, session: SessionDep) -> DoctorPage:
     """A doctor's page: the directory entry, bio, languages, office address, timezone, and the
     services offered (a fee set and, for appointments, availability of that type)."""
-    found = await find_listed_doctor(session, doctor_id)
+    found = await listed_doctor(session, doctor_id)
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
     return await doctor_page(session, *found)

@@ -18,24 +18,28 @@ from temporalio.service import RPCError
 from api.account_processes import (
     commit_then_start,
     doctor_link_handle,
+    heal_doctor_link,
     remove_doctor_link,
     start_doctor_link,
 )
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import (
-    ActiveDoctor,
     ActivePatient,
     ActiveUser,
     SessionDep,
     SettingsDep,
     TemporalClient,
+    VerifiedDoctor,
 )
+from api.one_at_a_time import insert_or_existing
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
 from db.base import utcnow
 from db.models import CareLink, DoctorProfile, User
+from db.models.accounts import LIVE_CARE_LINK_PER_PAIR
+from db.queries.professionals import doctor_fees, listed_doctor, listed_doctors, verified
 from domain.accounts import (
-    AccountStatus,
+    LIVE_CARE_LINK,
     CareLinkStatus,
     DoctorDecision,
     DoctorDirectoryEntry,
@@ -43,9 +47,9 @@ from domain.accounts import (
     DoctorInvitationView,
     DoctorLinkState,
     MyDoctor,
-    Role,
 )
-from domain.money import Money, fee_problem
+from domain.care_services import offered_services
+from domain.money import fee_problem
 from domain.pagination import Page
 
 directory_router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
@@ -57,36 +61,12 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 _CITY = func.coalesce(DoctorProfile.city, User.city)
 
 
-def _listed_doctors() -> Select[User, DoctorProfile]:
-    return (
-        select(User, DoctorProfile)
-        .join(DoctorProfile, DoctorProfile.user_id == User.id)
-        .where(User.role == Role.doctor.value, User.status == AccountStatus.active.value,
-               DoctorProfile.listed.is_(True))
-    )
-
-
-def _fees(profile: DoctorProfile) -> DoctorFees:
-    def fee(amount: int) -> Money:
-        return Money(amount=amount, currency=profile.fee_currency)
-
-    return DoctorFees(opinion=fee(profile.fee_opinion),
-                      teleconsultation=fee(profile.fee_teleconsultation),
-                      office=fee(profile.fee_office), record_fill=fee(profile.fee_record_fill))
-
-
 def directory_entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
+    fees = doctor_fees(profile)
     return DoctorDirectoryEntry(
         id=user.id, first_name=user.first_name, last_name=user.last_name,
-        specialty=profile.specialty, city=profile.city or user.city, fees=_fees(profile))
-
-
-async def find_listed_doctor(
-    session: AsyncSession, doctor_id: str
-) -> tuple[User, DoctorProfile] | None:
-    """The doctor with this id if the directory lists them (its one listing rule), or None."""
-    found = (await session.execute(_listed_doctors().where(User.id == doctor_id))).first()
-    return None if found is None else (found[0], found[1])
+        specialty=profile.specialty, city=profile.city or user.city, fees=fees,
+        services=offered_services(fees))
 
 
 @directory_router.get("", response_model=Page[DoctorDirectoryEntry])
@@ -96,7 +76,7 @@ async def directory(
     specialty: Annotated[str | None, Query(max_length=80)] = None,
     limit: Limit = 20, cursor: str | None = None,
 ) -> Page[DoctorDirectoryEntry]:
-    query = _listed_doctors()
+    query = listed_doctors()
     if q and q.strip():
         pattern = f"%{q.strip().lower()}%"
         query = query.where(or_(*(func.lower(column).like(pattern) for column in (
@@ -129,7 +109,7 @@ def _my_doctor(link: CareLink, doctor: User, profile: DoctorProfile) -> MyDoctor
                     created_at=link.created_at)
 
 
-_OPEN = (CareLinkStatus.pending.value, CareLinkStatus.active.value)
+_OPEN = [status.value for status in LIVE_CARE_LINK]
 
 
 @my_doctors_router.post("", status_code=202, response_model=MyDoctor,
@@ -138,19 +118,30 @@ async def invite_doctor(
     body: DoctorRequest, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> MyDoctor:
-    found = await find_listed_doctor(session, body.doctor_id)
+    found = await listed_doctor(session, body.doctor_id)
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
     doctor, profile = found
-    existing = await session.scalar(select(CareLink).where(
-        CareLink.patient_id == patient.id, CareLink.doctor_id == doctor.id,
-        CareLink.status.in_(_OPEN)))
-    if existing is not None:  # asked already: the same request, no second email
-        return _my_doctor(existing, doctor, profile)
-    link = CareLink(patient_id=patient.id, doctor_id=doctor.id,
-                    status=CareLinkStatus.pending.value, created_at=utcnow())
-    session.add(link)
-    await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link), link)
+
+    async def live_link() -> CareLink | None:
+        return await session.scalar(select(CareLink).where(
+            CareLink.patient_id == patient.id, CareLink.doctor_id == doctor.id,
+            CareLink.status.in_(_OPEN)).execution_options(populate_existing=True))
+
+    # Asked already (a moment ago, or at this very instant): the same request, no second
+    # email. The database decides between two requests of the same instant.
+    asked = await live_link()
+    if asked is not None:
+        if asked.status == CareLinkStatus.pending:
+            await heal_doctor_link(temporal, settings, asked)
+        return _my_doctor(asked, doctor, profile)
+    link, created = await insert_or_existing(
+        session, CareLink(patient_id=patient.id, doctor_id=doctor.id,
+                          status=CareLinkStatus.pending.value, created_at=utcnow()),
+        rule=LIVE_CARE_LINK_PER_PAIR, existing=live_link)
+    if created:
+        await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link),
+                                link)
     return _my_doctor(link, doctor, profile)
 
 
@@ -162,7 +153,8 @@ async def my_doctors(
         select(CareLink, User, DoctorProfile)
         .join(User, User.id == CareLink.doctor_id)
         .join(DoctorProfile, DoctorProfile.user_id == User.id)
-        .where(CareLink.patient_id == patient.id, CareLink.status.in_(_OPEN))
+        .where(CareLink.patient_id == patient.id, CareLink.status.in_(_OPEN),
+               verified(User.id))
     )
     query = await _after(session, query, cursor, CareLink.patient_id == patient.id)
     rows = (await session.execute(
@@ -206,7 +198,7 @@ def _request_view(link: CareLink, patient: User) -> DoctorInvitationView:
 
 @doctor_side_router.get("", response_model=Page[DoctorInvitationView])
 async def doctor_invitations(
-    doctor: ActiveDoctor, session: SessionDep,
+    doctor: VerifiedDoctor, session: SessionDep,
     status: CareLinkStatus = CareLinkStatus.pending, limit: Limit = 20,
     cursor: str | None = None,
 ) -> Page[DoctorInvitationView]:
@@ -225,7 +217,7 @@ async def doctor_invitations(
 @doctor_side_router.post("/{link_id}/accept", response_model=DoctorInvitationView,
                          responses={404: {}, 409: {"description": "already answered"}})
 async def accept(
-    link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
+    link_id: str, doctor: VerifiedDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
     return await _answer(link_id, "accept", doctor, session, temporal)
 
@@ -233,7 +225,7 @@ async def accept(
 @doctor_side_router.post("/{link_id}/decline", response_model=DoctorInvitationView,
                          responses={404: {}, 409: {"description": "already answered"}})
 async def decline(
-    link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
+    link_id: str, doctor: VerifiedDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
     return await _answer(link_id, "decline", doctor, session, temporal)
 
@@ -281,16 +273,18 @@ async def own_doctor_profile(session: AsyncSession, doctor: User) -> DoctorProfi
 
 
 @doctor_fees_router.get("", response_model=DoctorFees)
-async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
-    return _fees(await own_doctor_profile(session, doctor))
+async def my_fees(doctor: VerifiedDoctor, session: SessionDep) -> DoctorFees:
+    return doctor_fees(await own_doctor_profile(session, doctor))
 
 
 @doctor_fees_router.put("", response_model=DoctorFees,
                         responses={422: {"description": "a fee out of range or in another "
                                                         "currency than the doctor's"}})
-async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
+async def set_my_fees(body: DoctorFees, doctor: VerifiedDoctor,
+                      session: SessionDep) -> DoctorFees:
     """The doctor's prices, shown in the directory and charged by later processes. They are
-    in the doctor's own currency (fixed with their profile); 0 means free."""
+    in the doctor's own currency (fixed with their profile); 0 means the service is not
+    offered (domain/care_services.py)."""
     profile = await own_doctor_profile(session, doctor)
     currency = doctor.currency or profile.fee_currency
     fees = {"opinion": body.opinion, "teleconsultation": body.teleconsultation,
@@ -304,4 +298,4 @@ async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDe
         body.teleconsultation.amount)
     profile.fee_office, profile.fee_record_fill = body.office.amount, body.record_fill.amount
     await session.commit()
-    return _fees(profile)
+    return doctor_fees(profile)

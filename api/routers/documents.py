@@ -14,13 +14,14 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cursors import keyset, page
-from api.deps import ActiveDoctor, ActivePatient, ActiveUser, SessionDep, SettingsDep
+from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep, VerifiedDoctor
 from api.problems import Problem
 from api.routers.record import document_out
 from db.base import utcnow
 from db.models import CareLink, Document, DocumentReport, DocumentShare, User
 from db.queries.audit import Outcome, record_access
 from db.queries.entitlements import load_entitlements
+from db.queries.professionals import verified
 from domain import record as r
 from domain.accounts import CareLinkStatus, Role
 from domain.documents import safe_filename, sniff_content_type
@@ -48,13 +49,14 @@ StorageDep = Annotated[DocumentStorage, Depends(get_storage)]
 
 async def is_active_doctor_of(session: AsyncSession, doctor_id: str, patient_id: str, *,
                               for_update: bool = False) -> bool:
-    """Whether the doctor is one of the patient's active doctors. `for_update` when about to
-    share with them: the link's row stays locked until the share is committed, so a removal
-    of the doctor at that moment (which ends every share) waits and then sees the share
-    (PostgreSQL; SQLite has a single writer)."""
+    """Whether the doctor is one of the patient's active doctors, with a verified licence (a
+    refused one never acts). `for_update` when about to share with them: the link's row
+    stays locked until the share is committed, so a removal of the doctor at that moment
+    (which ends every share) waits and then sees the share (PostgreSQL; SQLite has a single
+    writer)."""
     query = select(CareLink.id).where(
         CareLink.patient_id == patient_id, CareLink.doctor_id == doctor_id,
-        CareLink.status == CareLinkStatus.active.value,
+        CareLink.status == CareLinkStatus.active.value, verified(CareLink.doctor_id),
     ).limit(1)
     link = await session.scalar(query.with_for_update() if for_update else query)
     return link is not None
@@ -296,7 +298,7 @@ async def revoke(
 @router.get("/doctor/shared-documents", response_model=Page[r.SharedDocument],
             tags=["doctors"])
 async def shared_with_me(
-    doctor: ActiveDoctor,
+    doctor: VerifiedDoctor,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,

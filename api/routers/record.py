@@ -25,8 +25,8 @@ from db.models import (
 )
 from db.queries.audit import Outcome, record_access
 from db.queries.consultations import consultation_views, published
+from db.queries.professionals import listed_doctor
 from domain import record as r
-from domain.accounts import AccountStatus, Role
 
 router = APIRouter(prefix="/api/v1/me/record", tags=["medical record"])
 
@@ -155,15 +155,15 @@ async def add_attending_doctor(
     doctor: User | None = None
     profile: DoctorProfile | None = None
     if body.doctor_id is not None:
-        doctor = await session.get(User, body.doctor_id)
-        if doctor is None or doctor.role != Role.doctor or doctor.status != AccountStatus.active:
+        listed = await listed_doctor(session, body.doctor_id)  # verified doctors only
+        if listed is None:
             raise Problem(422, "No registered doctor has this id.",
                           errors=[{"field": "doctor_id", "message": "unknown doctor"}])
+        doctor, profile = listed
         already = await session.scalar(select(AttendingDoctor.id).where(
             AttendingDoctor.patient_id == user.id, AttendingDoctor.doctor_id == doctor.id))
         if already is not None:
             raise Problem(409, "This doctor is already one of your attending doctors.")
-        profile = await session.get(DoctorProfile, doctor.id)
         row = AttendingDoctor(patient_id=user.id, doctor_id=doctor.id)
     else:
         assert body.new is not None

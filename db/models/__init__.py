@@ -7,6 +7,7 @@ from db.models.accounts import (
     PasswordReset,
     PasswordResetAttempt,
     Pharmacy,
+    ProfessionalVerification,
     User,
 )
 from db.models.agendas import AvailabilityRule, ClosedPeriod
@@ -78,6 +79,7 @@ __all__ = [
     "PasswordResetAttempt",
     "Pharmacy",
     "PrescriptionItem",
+    "ProfessionalVerification",
     "RateLimitEvent",
     "ReferenceCounter",
     "RequestIndexEntry",

@@ -6,6 +6,11 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, created_at_column, id_column, utcnow
+from db.one_at_a_time import one_live_per
+from domain.accounts import LIVE_CARE_LINK
+
+LIVE_CARE_LINK_PER_PAIR = "uq_care_links_live_per_pair"
+INVITATION_PER_ADDRESS = "uq_invitations_inviter_id"
 
 
 class Pharmacy(Base):
@@ -87,11 +92,14 @@ class DoctorProfile(Base):
 
 
 class CareLink(Base):
-    """A patient's doctor: pending until the doctor accepts, then active."""
+    """A patient's doctor: pending until the doctor accepts, then active. One live link
+    per patient and doctor, decided by the database (a partial unique index)."""
 
     __tablename__ = "care_links"
     __table_args__ = (
         Index("ix_care_links_patient_doctor", "patient_id", "doctor_id"),
+        one_live_per(LIVE_CARE_LINK_PER_PAIR, "patient_id", "doctor_id",
+                     live=[status.value for status in LIVE_CARE_LINK]),
     )
 
     id: Mapped[str] = id_column()
@@ -132,10 +140,10 @@ class PasswordResetAttempt(Base):
 
 
 class Invitation(Base):
-    """An invitation of a friend to the platform."""
+    """An invitation of a friend to the platform: one per inviter and address."""
 
     __tablename__ = "invitations"
-    __table_args__ = (UniqueConstraint("inviter_id", "email"),)
+    __table_args__ = (UniqueConstraint("inviter_id", "email", name=INVITATION_PER_ADDRESS),)
 
     id: Mapped[str] = id_column()
     inviter_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
@@ -144,3 +152,18 @@ class Invitation(Base):
     created_at: Mapped[datetime] = created_at_column()
     accepted_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class ProfessionalVerification(Base):
+    """An admin's check of a doctor's or pharmacist's licence: pending from registration,
+    then verified or refused. The read model of ProfessionalVerificationWorkflow, whose
+    activities write the decision (migration 0151_professional_verifications)."""
+
+    __tablename__ = "professional_verifications"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    submitted_at: Mapped[datetime] = created_at_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))

@@ -7,6 +7,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
+from domain.accounts import DoctorFees
 from domain.agendas import (
     AvailabilityRule,
     DoctorProfileUpdate,
@@ -81,8 +82,8 @@ def test_profile_text_and_languages() -> None:
 
 def test_services_need_a_fee_and_appointments_availability() -> None:
     xaf = lambda amount: Money(amount=amount, currency="XAF")  # noqa: E731
-    fees = {Service.opinion: xaf(20000), Service.record_fill: xaf(0),
-            Service.teleconsultation: xaf(15000), Service.office: xaf(18000)}
+    fees = DoctorFees(opinion=xaf(20000), record_fill=xaf(0), teleconsultation=xaf(15000),
+                      office=xaf(18000))
     assert [s.service for s in offered_services(fees, set())] == [Service.opinion]
     offered = offered_services(fees, {AppointmentType.office, AppointmentType.emergency})
     assert [(s.service, s.fee.amount, s.appointment) for s in offered] == [

@@ -26,7 +26,8 @@ def production(settings: Settings) -> Settings:
     """A production deployment (ESAME_ENV=prod) on the test's database and Temporal."""
     return Settings(
         env="prod", database_url=settings.database_url, secret_key=settings.secret_key,
-        public_base_url=settings.public_base_url, data_dir=settings.data_dir,
+        public_base_url=settings.public_base_url, web_base_url="https://app.esame.test",
+        data_dir=settings.data_dir,
         temporal=settings.temporal.model_copy(update={"codec": CodecSettings(keys=[KEY_A])}),
         payments=PaymentSettings(sandbox_webhook_secret="w" * 40))
 

@@ -15,7 +15,8 @@ from cli.main import codec_endpoint, dev_server_command, main
 from core.settings import DevServerSettings, Settings
 from tests.payments.support import free_port
 
-PROD = {"env": "prod", "secret_key": "s" * 40, "payments": {"sandbox_webhook_secret": "w" * 32}}
+PROD = {"env": "prod", "secret_key": "s" * 40, "web_base_url": "https://app.esame.test",
+        "payments": {"sandbox_webhook_secret": "w" * 32}}
 
 
 def test_payload_key_prints_a_key_production_accepts(

@@ -33,9 +33,10 @@ from core.payload_codec import ENCODING, EncryptionCodec, decode_in_place
 from core.settings import Settings
 from core.temporal_client import data_converter
 from db.engine import SessionMaker
-from db.models import PasswordReset
+from db.models import PasswordReset, User
 from domain.accounts import AccountValidationInput, Role
 from domain.ids import password_reset_workflow_id, payment_workflow_id
+from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
@@ -47,6 +48,7 @@ from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.invitation import InvitationWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
+from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
@@ -141,6 +143,26 @@ async def doctor_link(s: Stack) -> Run:
                                 headers=doctor.headers)
     assert accepted.status_code == 200, accepted.text
     return Run(workflow_ids=[f"doctor-link-{link_id}"], private=[doctor.email, patient.email])
+
+
+@representative_run(ProfessionalVerificationWorkflow)
+async def licence_refused(s: Stack) -> Run:
+    """A doctor registers; an admin cannot check the licence and says why."""
+    email, licence = new_email("dr.ndjock"), "CM-ONMC-77881"
+    assert (await register(s.api, email, "doctor", **NAMES, doctor={
+        "specialty": "cardiology", "license_number": licence})).status_code == 202
+    async with s.sessions() as session:
+        doctor_id = await session.scalar(select(User.id).where(User.email == email))
+    assert doctor_id is not None
+    admin = await make_user(s.sessions, s.settings, Role.admin)
+    reason = f"Licence {licence} unknown to the Ordre for Dr Ndjock-Essomba"
+    refused = await s.api.post(f"/api/v1/admin/professionals/{doctor_id}/refuse",
+                               json={"reason": reason}, headers=admin.headers)
+    assert refused.status_code == 200, refused.text
+    workflow_id = professional_verification_workflow_id(doctor_id)
+    await s.temporal.client.get_workflow_handle(workflow_id).result()
+    return Run(workflow_ids=[workflow_id], private=[email, *NAMES.values(), licence, reason],
+               carried=[reason])
 
 
 @representative_run(PasswordResetWorkflow)
