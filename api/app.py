@@ -31,6 +31,7 @@ from api.routers import (
     record,
     requests,
     sandbox,
+    temporal_codec,
     vital_shares,
     vitals,
     web_pages,
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(vital_shares.router)
     app.include_router(audit.router)
     app.include_router(professionals.router)
+    app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)
     app.include_router(requests.router)

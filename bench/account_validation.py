@@ -91,7 +91,7 @@ class Mailbox:
             await asyncio.sleep(0.05)
 
 
-async def _api_account(http: httpx.AsyncClient, mailbox: Mailbox) -> None:
+async def api_account(http: httpx.AsyncClient, mailbox: Mailbox) -> None:
     email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
     response = await http.post("/api/v1/auth/register", json={
         "email": email, "password": PASSWORD, "role": "patient", "first_name": "Bench",
@@ -119,7 +119,7 @@ async def run(temporal: WorkflowEnvironment) -> list[Result]:
             stack(temporal) as s:
         mailbox = Mailbox(s.settings.database_url)
         value, baseline = await rates_abba(
-            lambda: _bare_account(client, task_queue), lambda: _api_account(s.http, mailbox),
+            lambda: _bare_account(client, task_queue), lambda: api_account(s.http, mailbox),
             count=ACCOUNTS, concurrency=CONCURRENCY)
 
     return [Result(name="account_validations_per_second", value=value, unit="accounts/s",

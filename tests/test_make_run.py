@@ -21,8 +21,9 @@ import httpx
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from core.settings import TemporalSettings
+from core.temporal_client import data_converter
 from db.seed import DEMO_PASSWORD
 from tests.accounts.flows import PROFILE, delivered, latest_code, new_email, register, token_of
 from tests.support.esame_up import EsameUp, esame_up
@@ -194,7 +195,8 @@ async def test_a_walk_through_make_run_leaves_no_failed_or_stuck_run(
     up: EsameUp, http: httpx.AsyncClient
 ) -> None:
     await _walk(http)
-    client = await Client.connect(up.temporal_address, data_converter=pydantic_data_converter)
+    client = await Client.connect(up.temporal_address,
+                                  data_converter=data_converter(TemporalSettings()))
     await _settled(client)
 
     assert _failed_runs(up) == []

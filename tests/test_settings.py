@@ -1,11 +1,17 @@
 """Settings: temporal.yaml, environment overrides, and production refusing public defaults."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from core.settings import DEV_SECRET_KEY, PaymentSettings, Settings
+from core.settings import DEV_PAYLOAD_KEY, DEV_SECRET_KEY, PaymentSettings, Settings
+
+OWN_KEY = {"id": "2026-12", "key": base64.b64encode(b"k" * 32).decode()}
+PROD = {"env": "prod", "secret_key": "s" * 40, "web_base_url": "https://app.esame.cm",
+        "payments": {"sandbox_webhook_secret": "w" * 32}}
 
 
 def test_environment_overrides_one_nested_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,8 +34,12 @@ def test_production_refuses_the_public_dev_secrets() -> None:
     with pytest.raises(ValidationError, match="ESAME_WEB_BASE_URL"):
         Settings(env="prod", secret_key="s" * 40,
                  payments={"sandbox_webhook_secret": "w" * 32})
+    with pytest.raises(ValidationError, match="ESAME_TEMPORAL__CODEC__KEYS"):
+        Settings(env="prod", secret_key="s" * 40, web_base_url="https://app.esame.cm",
+                 payments={"sandbox_webhook_secret": "w" * 32})
     assert Settings(env="prod", secret_key="s" * 40, web_base_url="https://app.esame.cm",
-                    payments={"sandbox_webhook_secret": "w" * 32}).env == "prod"
+                    payments={"sandbox_webhook_secret": "w" * 32},
+                    temporal={"codec": {"keys": [OWN_KEY]}}).env == "prod"
 
 
 def test_links_lead_to_the_web_app_or_else_to_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,8 +63,44 @@ def test_production_runs_on_secrets_from_the_environment(
     monkeypatch.setenv("ESAME_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("ESAME_PAYMENTS__SANDBOX_WEBHOOK_SECRET", "w" * 32)
     monkeypatch.setenv("ESAME_WEB_BASE_URL", "https://app.esame.cm")
+    monkeypatch.setenv("ESAME_TEMPORAL__CODEC__KEYS", json.dumps([OWN_KEY]))
     settings = Settings()
     assert not settings.is_dev
     assert settings.secret_key != DEV_SECRET_KEY
     assert settings.payments.sandbox_webhook_secret != PaymentSettings().sandbox_webhook_secret
     assert settings.payments.sms_pack_prices == {"XAF": 2500, "EUR": 400}  # temporal.yaml
+
+
+def test_payload_keys_come_from_the_environment_newest_last(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    newer = {"id": "2027-06", "key": base64.b64encode(b"n" * 32).decode()}
+    monkeypatch.setenv("ESAME_TEMPORAL__CODEC__KEYS", json.dumps([OWN_KEY, newer]))
+    codec = Settings(**PROD).temporal.codec  # type: ignore[arg-type]
+    assert [k.id for k in codec.keys] == ["2026-12", "2027-06"]
+    assert codec.keys[-1].secret() == b"n" * 32
+    assert "nnnn" not in repr(codec)  # a secret, not printed
+
+
+def test_dev_needs_nothing_set() -> None:
+    assert Settings().temporal.codec.keys == [DEV_PAYLOAD_KEY]
+
+
+def test_outside_dev_the_codec_has_its_own_keys_and_stays_on() -> None:
+    for env in ("prod", "test"):
+        with pytest.raises(ValidationError, match="ESAME_TEMPORAL__CODEC__KEYS"):
+            Settings(**{**PROD, "env": env})  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="ESAME_TEMPORAL__CODEC__KEYS"):
+            Settings(**{**PROD, "env": env,  # type: ignore[arg-type]
+                        "temporal": {"codec": {"keys": [OWN_KEY, DEV_PAYLOAD_KEY]}}})
+        with pytest.raises(ValidationError, match="cannot be turned off"):
+            Settings(**{**PROD, "env": env,  # type: ignore[arg-type]
+                        "temporal": {"codec": {"keys": [OWN_KEY], "enabled": False}}})
+
+
+@pytest.mark.parametrize("keys", [
+    [], [{"id": "a", "key": "not base64!"}],
+    [{"id": "a", "key": base64.b64encode(b"short").decode()}],
+    [{"id": "bad id", "key": OWN_KEY["key"]}], [OWN_KEY, OWN_KEY]])
+def test_bad_payload_keys_are_refused(keys: list[dict[str, str]]) -> None:
+    with pytest.raises(ValidationError):
+        Settings(temporal={"codec": {"keys": keys}})  # type: ignore[arg-type]

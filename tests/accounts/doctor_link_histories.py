@@ -22,12 +22,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.settings import Settings, TemporalSettings
-from core.temporal_client import ensure_search_attributes
+from core.temporal_client import data_converter, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
 from domain.accounts import DoctorDecision, DoctorLinkState
@@ -92,11 +91,12 @@ async def main(names: list[str]) -> None:
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    settings = Settings(env="test", database_url=url, secret_key="h" * 48,
+    # Dev: its public payload key encrypts the recording, and the replay test reads it.
+    settings = Settings(env="dev", database_url=url, secret_key="h" * 48,
                         public_base_url="http://testserver", data_dir=folder,
                         temporal=TemporalSettings(address="unused:0", task_queue="histories"))
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings.temporal),
         test_server_existing_path=str(BIN / "temporal-test-server"))
     await ensure_search_attributes(env.client, settings)
     HISTORIES.mkdir(exist_ok=True)

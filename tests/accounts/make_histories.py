@@ -25,12 +25,11 @@ from typing import Any
 
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.account_processes import account_timings
 from core.settings import Settings, TemporalSettings
-from core.temporal_client import ensure_search_attributes
+from core.temporal_client import data_converter, ensure_search_attributes
 from db.base import utcnow
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
@@ -272,7 +271,7 @@ async def main(args: list[str]) -> None:
                         public_base_url="http://testserver", data_dir=folder,
                         temporal=TemporalSettings(address="unused:0", task_queue="histories"))
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(TemporalSettings()),
         test_server_existing_path=str(BIN / "temporal-test-server"))
     await ensure_search_attributes(env.client, settings)
     HISTORIES.mkdir(exist_ok=True)

@@ -1,18 +1,20 @@
 """Doctor links answered before a link stayed open while active still replay: their runs
 ended with the answer, and today's code, behind its patch, ends them the same way
-(histories: doctor_link_histories.py, recorded on main before the change)."""
+(histories: doctor_link_histories.py, recorded on main before the change). They replay
+through the production data converter (the payload codec reads their clear text as it is)."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from core.settings import TemporalSettings
+from core.temporal_client import data_converter
+from tests.support.histories import payload_value
 from workers.main import WORKFLOW_RUNNER, workflows
 
 # Recorded under the type name of the time, `DoctorLink` (served by workflows/former_names).
@@ -39,13 +41,13 @@ def test_the_histories_stand_for_each_answer_before_the_change() -> None:
                           "notify_patient_of_decision"]
     result = next(e["workflowExecutionCompletedEventAttributes"] for e in accepted
                   if "workflowExecutionCompletedEventAttributes" in e)
-    assert json.loads(base64.b64decode(result["result"]["payloads"][0]["data"])) == {
-        "status": "active"}
+    assert payload_value(result["result"]["payloads"][0]) == {"status": "active"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=workflows(), data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=workflows(),
+                        data_converter=data_converter(TemporalSettings()),
                         workflow_runner=WORKFLOW_RUNNER)
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)

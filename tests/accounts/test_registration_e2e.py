@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 
 from core.settings import Settings
+from core.temporal_client import data_converter
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import DoctorProfile, Invitation, User
@@ -261,7 +262,8 @@ async def test_a_registration_whose_process_cannot_start_leaves_nothing(
 
     # A namespace the server does not have: every start fails.
     broken = await Client.connect(temporal_env.client.service_client.config.target_host,
-                                  namespace="no-such-namespace")
+                                  namespace="no-such-namespace",
+                                  data_converter=data_converter(e2e_settings.temporal))
     app = create_app(e2e_settings, sessions=sessions, temporal=broken)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver") as client:

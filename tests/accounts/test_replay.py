@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from core.settings import TemporalSettings
+from core.temporal_client import data_converter
 from workers.main import WORKFLOW_RUNNER, workflows
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
@@ -21,7 +22,7 @@ HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=workflows(), data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=workflows(), data_converter=data_converter(TemporalSettings()),
                         workflow_runner=WORKFLOW_RUNNER)
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)

@@ -4,7 +4,9 @@
 Runs each payment workflow to completion on the time-skipping server, with the real
 activities on a throwaway SQLite database (and a local MTN MoMo peer; localstripe behind the
 idempotency proxy for the card renewal charged off-session), and writes its history
-as JSON under tests/payments/histories/. Record a new history for a new path; record the
+as JSON under tests/payments/histories/, its payloads encrypted by the payload codec as in
+production (with the public dev key; the histories recorded before the codec are clear
+text, which the codec reads as it is). Record a new history for a new path; record the
 existing ones again (and commit the files) only when a workflow change is meant to be
 incompatible with running workflows: they stand for runs already under way.
 """
@@ -23,11 +25,10 @@ import stripe
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateStage
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings, TemporalSettings
-from core.temporal_client import ensure_search_attributes
+from core.temporal_client import data_converter, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
 from db.models import BillingAddress, Payment, Subscription
@@ -348,12 +349,14 @@ async def main(names: list[str]) -> None:
     server.start()
     mtn = MtnPeer(server)
     mtn.install()
-    settings = Settings(env="test", database_url=url, secret_key="h" * 48,
+    # The dev environment: its public payload key encrypts the recording, as a production
+    # key would, and the replay test decrypts it with the same key.
+    settings = Settings(env="dev", database_url=url, secret_key="h" * 48,
                         public_base_url="http://testserver", data_dir=folder,
                         temporal=TemporalSettings(address="unused:0", task_queue="histories"))
     settings = with_mtn(settings, mtn)
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings.temporal),
         test_server_existing_path=str(BIN / "temporal-test-server"))
     await ensure_search_attributes(env.client, settings)
     HISTORIES.mkdir(exist_ok=True)

@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.settings import Settings
-from core.temporal_client import ensure_search_attributes
+from core.temporal_client import data_converter, ensure_search_attributes
 from domain.billing import (
     PaymentRequestSnapshot,
     PurchaseCreated,
@@ -77,7 +76,7 @@ async def test_checkout_answers_not_answering_when_the_provider_never_creates(
     # Its own test server: skipping time by hand (env.sleep) on the shared one left the
     # waits of later tests there unskipped.
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings.temporal),
         test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"))
     try:
         await _checkout_gives_up(env, settings, purchase, attempts,

@@ -1,17 +1,21 @@
 """Committed histories of the payment workflows replay cleanly with today's code: a change
-that would break workflows already running fails here (histories: make_histories.py)."""
+that would break workflows already running fails here (histories: make_histories.py).
+
+They replay through the production data converter: the histories recorded before the
+payload codec are clear text, which it reads as it is; newer ones are encrypted."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from core.settings import TemporalSettings
+from core.temporal_client import data_converter
+from tests.support.histories import payload_value
 from workflows.payment import ASYNC_REFUNDS_PATCH, FINAL_AT_CREATION_PATCH, PaymentWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SAVED_CARD_PATCH, SubscriptionWorkflow
@@ -23,25 +27,20 @@ def test_the_pending_refund_path_has_a_history() -> None:
     """Refunds polled at the provider (behind a patch) are covered by a recorded run."""
     events = json.loads(HISTORIES[0].with_name("payment_refund_polled.json").read_text())[
         "events"]
-    patches = [json.loads(base64.b64decode(
-        e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"][0]["data"]))
-        ["id"] for e in events if "markerRecordedEventAttributes" in e]
-    assert patches == [ASYNC_REFUNDS_PATCH]
+    assert _patches(events) == [ASYNC_REFUNDS_PATCH]
     polls = [e for e in events if e.get("activityTaskScheduledEventAttributes", {}).get(
         "activityType", {}).get("name") == "check_refund_status"]
     assert len(polls) == 2
 
 
 def _patches(events: list[dict]) -> list[str]:
-    return [json.loads(base64.b64decode(
-        e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"][0]["data"]))
-        ["id"] for e in events if "markerRecordedEventAttributes" in e]
+    return [payload_value(marker["details"]["patch-data"]["payloads"][0])["id"]
+            for e in events if (marker := e.get("markerRecordedEventAttributes"))]
 
 
 def _activities(events: list[dict]) -> list[tuple[str, dict]]:
-    return [(a["activityType"]["name"], json.loads(base64.b64decode(
-        a["input"]["payloads"][0]["data"])))
-        for e in events if (a := e.get("activityTaskScheduledEventAttributes"))]
+    return [(a["activityType"]["name"], payload_value(a["input"]["payloads"][0]))
+            for e in events if (a := e.get("activityTaskScheduledEventAttributes"))]
 
 
 def test_the_off_session_renewal_has_a_history() -> None:
@@ -64,7 +63,7 @@ def test_the_off_session_renewal_has_a_history() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=[PaymentWorkflow, SubscriptionWorkflow, PurchaseWorkflow],
-                        data_converter=pydantic_data_converter)
+                        data_converter=data_converter(TemporalSettings()))
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
