@@ -78,6 +78,10 @@ class Limits(BaseModel):
     document_max_bytes: int = 20 * 1024 * 1024
     documents_per_upload: int = 10
     storage_default_quota_bytes: int = 1024**3
+    # A POST with an Idempotency-Key holds the key while it runs; a holder older than this
+    # is taken to have died with its process (longer than any request takes), and the key
+    # is free for the retry.
+    idempotency_lease: timedelta = timedelta(minutes=5)
 
 
 class EmailSettings(BaseModel):
