@@ -2,11 +2,13 @@
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from domain.activity_ref import ActivityRef
 from domain.money import Money
+from domain.text import SingleLineText
 
 
 class Role(StrEnum):
@@ -91,8 +93,8 @@ class DoctorDirectoryEntry(BaseModel):
 
 
 class DoctorRegistration(BaseModel):
-    specialty: str = Field(min_length=2, max_length=80)
-    license_number: str = Field(min_length=3, max_length=40)
+    specialty: Annotated[SingleLineText, Field(min_length=2, max_length=80)]
+    license_number: Annotated[SingleLineText, Field(min_length=3, max_length=40)]
 
 
 # --- Account validation process ---------------------------------------------------------

@@ -7,9 +7,8 @@ The account's status belongs to its workflow (`account-<id>`): these routes save
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import date
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter
@@ -47,34 +46,47 @@ from domain.accounts import (
     SubmitCode,
     ValidateEmail,
 )
+from domain.contact import CountryCode, PhoneNumber
+from domain.dates import PastDate
+from domain.errors import InvalidField
 from domain.ids import new_esame_id
-from domain.money import SUPPORTED_CURRENCIES
+from domain.money import SUPPORTED_CURRENCIES, supported_currency
+from domain.text import SingleLineText
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["accounts"])
 
 _TIMEZONES = frozenset(available_timezones())
-_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 # --- registration and email validation --------------------------------------------------
 
+class RegistrableRole(StrEnum):
+    """The roles one registers with (admins are made by staff)."""
+
+    patient = Role.patient.value
+    doctor = Role.doctor.value
+    pharmacist = Role.pharmacist.value
+
+
 class Registration(BaseModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=128)
-    role: Literal[Role.patient, Role.doctor, Role.pharmacist]
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    role: RegistrableRole
+    first_name: Annotated[SingleLineText, Field(max_length=100)]
+    last_name: Annotated[SingleLineText, Field(max_length=100)]
     language: Language = Language.fr
     doctor: DoctorRegistration | None = None
-    pharmacy_id: str | None = Field(default=None, max_length=32)
+    pharmacy_id: Annotated[SingleLineText, Field(max_length=32)] | None = None
 
     @model_validator(mode="after")
     def _role_details(self) -> Registration:
         if self.role == Role.doctor and self.doctor is None:
-            raise ValueError("a doctor registers with doctor: {specialty, license_number}")
+            raise InvalidField("doctor", "a doctor registers with doctor: {specialty, "
+                                         "license_number}")
         if self.role == Role.pharmacist and not self.pharmacy_id:
-            raise ValueError("a pharmacist registers with the pharmacy_id of their pharmacy")
+            raise InvalidField("pharmacy_id", "a pharmacist registers with the pharmacy_id of "
+                                              "their pharmacy")
         return self
 
 
@@ -164,13 +176,14 @@ async def validate_email(
 # --- my account -----------------------------------------------------------------------
 
 class ProfileUpdate(BaseModel):
-    timezone: str = Field(examples=["Africa/Douala"])
-    currency: str = Field(examples=["XAF"])
-    country: str = Field(examples=["CM"], description="ISO 3166-1 alpha-2")
-    city: str = Field(min_length=1, max_length=100)
-    address_line: str = Field(min_length=1, max_length=300)
-    phone: str = Field(examples=["+237670000001"], description="E.164")
-    date_of_birth: date | None = None
+    timezone: str = Field(examples=["Africa/Douala"], description="IANA time zone")
+    currency: str = Field(examples=["XAF"], json_schema_extra={"enum": list(
+        SUPPORTED_CURRENCIES)})
+    country: CountryCode
+    city: Annotated[SingleLineText, Field(max_length=100)]
+    address_line: Annotated[SingleLineText, Field(max_length=300)]
+    phone: PhoneNumber
+    date_of_birth: PastDate | None = None
     sex: Sex | None = None
     language: Language | None = None
 
@@ -178,39 +191,13 @@ class ProfileUpdate(BaseModel):
     @classmethod
     def _iana_zone(cls, value: str) -> str:
         if value not in _TIMEZONES:
-            raise ValueError("not an IANA time zone (e.g. Africa/Douala)")
+            raise ValueError("must be an IANA time zone, such as Africa/Douala")
         return value
 
     @field_validator("currency")
     @classmethod
     def _supported_currency(cls, value: str) -> str:
-        value = value.strip().upper()
-        if value not in SUPPORTED_CURRENCIES:
-            raise ValueError(f"use one of {', '.join(SUPPORTED_CURRENCIES)}")
-        return value
-
-    @field_validator("country")
-    @classmethod
-    def _country_code(cls, value: str) -> str:
-        value = value.strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", value):
-            raise ValueError("an ISO 3166-1 alpha-2 country code (e.g. CM)")
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        value = re.sub(r"[\s().-]", "", value)
-        if not _PHONE.fullmatch(value):
-            raise ValueError("an international number, e.g. +237670000001")
-        return value
-
-    @field_validator("date_of_birth")
-    @classmethod
-    def _in_the_past(cls, value: date | None) -> date | None:
-        if value is not None and value >= date.today():
-            raise ValueError("a date of birth is in the past")
-        return value
+        return supported_currency(value.strip().upper())
 
 
 class VerificationCode(BaseModel):

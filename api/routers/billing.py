@@ -59,7 +59,7 @@ from domain.billing import (
 )
 from domain.entitlements import Entitlements
 from domain.ids import new_id, subscription_workflow_id
-from domain.money import Money
+from domain.money import Currency, Money
 from domain.pagination import Page
 from domain.payments import (
     InvoiceLine,
@@ -168,12 +168,20 @@ async def _optional_currency(request: Request, session: SessionDep,
 async def list_plans(
     session: SessionDep,
     profile_currency: Annotated[str | None, Depends(_optional_currency)],
-    currency: str | None = Query(None, pattern=r"^[A-Z]{3}$"),
+    currency: Annotated[Currency | None, Query(
+        description="Prices in this currency (one the plans are priced in), when not "
+                    "signed in; XAF by default.")] = None,
 ) -> Page[Plan]:
-    """Prices in the caller's profile currency (signed in), else `currency`, else XAF."""
-    chosen = profile_currency or currency or "XAF"
+    """The plans on offer, priced in the caller's profile currency (or `currency`, or XAF)."""
     rows = (await session.scalars(
         select(PlanRow).where(PlanRow.active.is_(True)).order_by(PlanRow.rank))).all()
+    priced_in = sorted({c for row in rows for c in row.prices})
+    if currency is not None and currency not in priced_in:
+        message = f"plans are priced in {', '.join(priced_in)}"
+        raise Problem(422, f"No plan is priced in {currency}: {message}.", errors=[
+            {"location": "query", "field": "currency", "message": message,
+             "type": "currency"}])
+    chosen = profile_currency or currency or "XAF"
     return Page(items=[_plan(r, chosen) for r in rows])
 
 

@@ -257,10 +257,14 @@ async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDe
     currency = doctor.currency or profile.fee_currency
     fees = {"opinion": body.opinion, "teleconsultation": body.teleconsultation,
             "office": body.office, "record_fill": body.record_fill}
-    for name, fee in fees.items():
-        problem = fee_problem(fee, currency)
-        if problem:
-            raise Problem(422, f"{name}: {problem}")
+    errors = [
+        {"field": f"{name}.{part}", "location": "body", "message": message, "type": "fee"}
+        for name, fee in fees.items() if (found := fee_problem(fee, currency))
+        for part, message in [found]
+    ]
+    if errors:
+        raise Problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                      errors=errors)
     profile.fee_currency = currency
     profile.fee_opinion, profile.fee_teleconsultation = body.opinion.amount, (
         body.teleconsultation.amount)
