@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api.idempotency import IdempotencyMiddleware
+from api.input_guard import refuse_unstorable_text
+from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routers import (
     accounts,
@@ -56,6 +58,9 @@ def create_app(
         version="0.1.0",
         description="Telemedicine for patients in Cameroon and their families abroad.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_text)],
+        docs_url=None,  # served by install_openapi, from a package instead of a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessions = sessions
@@ -86,4 +91,5 @@ def create_app(
     if settings.is_dev:
         app.include_router(dev.router)
         app.include_router(sandbox.router)
+    install_openapi(app)
     return app

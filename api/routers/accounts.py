@@ -111,6 +111,7 @@ class EmailValidated(BaseModel):
 async def register(
     body: Registration, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> RegistrationAccepted:
+    """Create an account (patient, doctor or pharmacist) and send the email validation link."""
     email = body.email.strip().lower()
     # Hashed whether or not the address is taken, so both answers take as long; in a
     # thread, since argon2 takes a core for a tenth of a second and would stall the loop.
@@ -161,6 +162,7 @@ async def register(
 async def validate_email(
     body: EmailValidation, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> EmailValidated:
+    """Validate the email address with the link's token, and sign in."""
     user = await session.scalar(
         select(User).where(User.validation_token_hash == hash_secret(body.token.strip())))
     if user is None or user.status == AccountStatus.expired:
@@ -225,6 +227,7 @@ def me_view(user: User) -> Me:
 
 @me_router.get("", response_model=Me)
 async def get_me(user: CurrentUser) -> Me:
+    """The signed-in account: identity, status and profile."""
     return me_view(user)
 
 
@@ -233,6 +236,7 @@ async def get_me(user: CurrentUser) -> Me:
 async def save_profile(
     body: ProfileUpdate, user: CurrentUser, session: SessionDep, temporal: TemporalClient
 ) -> Me:
+    """Save the profile; the first time, the verification code is sent."""
     if user.status == AccountStatus.pending_email_validation:
         raise Problem(409, "Validate your email address first.")
     for field in ("timezone", "currency"):
@@ -256,6 +260,7 @@ async def save_profile(
 async def verify_code(
     body: VerificationCode, user: CurrentUser, temporal: TemporalClient
 ) -> AccountState:
+    """Submit the verification code sent when the profile was saved."""
     _require_process(user)
     return await _update(account_handle(temporal, user.id), "submit_code",
                          SubmitCode(code=body.code.strip()))
@@ -266,6 +271,7 @@ async def verify_code(
 async def resend_code(
     user: CurrentUser, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> AccountState:
+    """Send a new verification code."""
     _require_process(user)
     limits = settings.limits
     key = f"verification-resend:{user.id}"
@@ -282,6 +288,7 @@ async def resend_code(
 
 @me_router.post("/consent", response_model=AccountState)
 async def give_consent(body: Consent, user: CurrentUser, temporal: TemporalClient) -> AccountState:
+    """Consent to share medical data with the doctors one chooses."""
     if user.status == AccountStatus.active:
         return AccountState(status=AccountStatus.active, code_verified=True, consent_given=True)
     return await _update(account_handle(temporal, user.id), "give_consent",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
@@ -88,6 +88,7 @@ def _address(row: BillingAddressRow) -> BillingAddress:
 async def add_billing_address(
     body: BillingAddressIn, user: ActiveUser, session: SessionDep
 ) -> BillingAddress:
+    """Add a billing address, typed in or copied from the profile."""
     if body.use_profile:
         if not (user.address_line and user.city and user.country):
             raise Problem(422, "Your profile has no complete address (address_line, city, "
@@ -110,6 +111,7 @@ async def list_billing_addresses(
     user: ActiveUser, session: SessionDep, limit: int = Query(50, ge=1, le=200),
     cursor: str | None = None,
 ) -> Page[BillingAddress]:
+    """The caller's billing addresses, newest first."""
     rows, next_cursor = await _page(session, BillingAddressRow, user.id, limit, cursor)
     return Page(items=[_address(r) for r in rows], next_cursor=next_cursor)
 
@@ -128,6 +130,7 @@ async def _page(session: AsyncSession, model, user_id: str, limit: int,  # type:
 
 @router.get("/payments/{payment_id}", response_model=PaymentView)
 async def get_payment(payment_id: str, user: ActiveUser, session: SessionDep) -> PaymentView:
+    """One of the caller's payments."""
     row = await session.get(PaymentRow, payment_id)
     if row is None or row.user_id != user.id:
         raise Problem(404, "No such payment.")
@@ -172,7 +175,9 @@ async def list_plans(
         description="Prices in this currency (one the plans are priced in), when not "
                     "signed in; XAF by default.")] = None,
 ) -> Page[Plan]:
-    """The plans on offer, priced in the caller's profile currency (or `currency`, or XAF)."""
+    """The plans on offer, with their prices and entitlements.
+
+    Priced in the caller's profile currency (signed in), else `currency`, else XAF."""
     rows = (await session.scalars(
         select(PlanRow).where(PlanRow.active.is_(True)).order_by(PlanRow.rank))).all()
     priced_in = sorted({c for row in rows for c in row.prices})
@@ -196,6 +201,10 @@ async def _active_plan(session: AsyncSession, plan_id: str) -> PlanRow:
 
 # --- subscriptions ----------------------------------------------------------------------------
 
+_NO_SUBSCRIPTION: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The caller has no subscription."}}
+
+
 def _search(user_id: str, status: str) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(ESAME_PATIENT_ID, user_id),
                                   SearchAttributePair(ESAME_STATUS, status)])
@@ -206,6 +215,7 @@ async def subscribe(
     body: SubscriptionIn, user: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> SubscriptionCreated:
+    """Subscribe to a plan: starts the subscription and its first payment."""
     plan = await _active_plan(session, body.plan_id)
     snapshot = await checked_request(session, settings, user, body)
     terms = _terms(plan, user.currency or "")
@@ -252,17 +262,20 @@ async def _my_subscription(session: AsyncSession, user: User) -> SubscriptionRow
     return row
 
 
-@router.get("/me/subscription", response_model=SubscriptionView)
+@router.get("/me/subscription", response_model=SubscriptionView, responses=_NO_SUBSCRIPTION)
 async def my_subscription(user: ActiveUser, session: SessionDep) -> SubscriptionView:
+    """The caller's current subscription."""
     row = await _my_subscription(session, user)
     return await _subscription_view(session, row, user.currency or "XAF")
 
 
-@router.post("/me/subscription/cancel", response_model=SubscriptionView)
+@router.post("/me/subscription/cancel", response_model=SubscriptionView, responses=_NO_SUBSCRIPTION)
 async def cancel_subscription(
     user: ActiveUser, session: SessionDep, temporal: TemporalClient
 ) -> SubscriptionView:
-    """No renewal: the plan stays until the end of the period already paid."""
+    """Cancel the subscription's renewal.
+
+    No renewal: the plan stays until the end of the period already paid."""
     row = await _my_subscription(session, user)
     handle = temporal.get_workflow_handle(subscription_workflow_id(row.id))
     try:
@@ -273,11 +286,11 @@ async def cancel_subscription(
     return await _subscription_view(session, row, user.currency or "XAF")
 
 
-@router.post("/me/subscription/plan", response_model=SubscriptionView)
+@router.post("/me/subscription/plan", response_model=SubscriptionView, responses=_NO_SUBSCRIPTION)
 async def change_plan(
     body: PlanChangeIn, user: ActiveUser, session: SessionDep, temporal: TemporalClient
 ) -> SubscriptionView:
-    """Change plan from the next period on (the current one is already paid)."""
+    """Change the subscription's plan from the next period on (the current one is paid)."""
     plan = await _active_plan(session, body.plan_id)
     row = await _my_subscription(session, user)
     handle = temporal.get_workflow_handle(subscription_workflow_id(row.id))
@@ -304,6 +317,7 @@ async def purchase(
     body: PurchaseIn, user: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> PurchaseCreated:
+    """Buy SMS packs or storage: starts the purchase and its payment."""
     snapshot = await checked_request(session, settings, user, body)
     currency = user.currency or ""
     lines, total = _purchase_lines(settings, body, currency)
@@ -345,6 +359,7 @@ def _purchase_lines(settings: Settings, body: PurchaseIn,
 async def my_entitlements(
     user: ActiveUser, session: SessionDep, settings: SettingsDep
 ) -> Entitlements:
+    """What the caller's plan and purchases give: features, SMS and storage."""
     return await load_entitlements(
         session, user.id, free_storage_bytes=settings.limits.storage_default_quota_bytes)
 
@@ -354,6 +369,7 @@ async def my_invoices(
     user: ActiveUser, session: SessionDep, limit: int = Query(50, ge=1, le=200),
     cursor: str | None = None,
 ) -> Page[Invoice]:
+    """The caller's invoices, newest first."""
     rows, next_cursor = await _page(session, InvoiceRow, user.id, limit, cursor,
                                     created=InvoiceRow.issued_at)
     return Page(items=[

@@ -6,7 +6,7 @@ status is written by its activities, the doctor's answer goes through an Update.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -82,6 +82,7 @@ async def directory(
     specialty: Annotated[str | None, Query(max_length=80)] = None,
     limit: Limit = 20, cursor: str | None = None,
 ) -> Page[DoctorDirectoryEntry]:
+    """The directory of listed doctors, searchable by name, specialty or city."""
     query = _listed_doctors()
     if q and q.strip():
         pattern = f"%{q.strip().lower()}%"
@@ -124,6 +125,7 @@ async def invite_doctor(
     body: DoctorRequest, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> MyDoctor:
+    """Ask a listed doctor to become one of the patient's doctors."""
     found = (await session.execute(_listed_doctors().where(User.id == body.doctor_id))).first()
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
@@ -144,6 +146,7 @@ async def invite_doctor(
 async def my_doctors(
     patient: ActivePatient, session: SessionDep, limit: Limit = 20, cursor: str | None = None,
 ) -> Page[MyDoctor]:
+    """The patient's doctors, pending and active, newest first."""
     query = (
         select(CareLink, User, DoctorProfile)
         .join(User, User.id == CareLink.doctor_id)
@@ -173,6 +176,7 @@ async def doctor_invitations(
     status: CareLinkStatus = CareLinkStatus.pending, limit: Limit = 20,
     cursor: str | None = None,
 ) -> Page[DoctorInvitationView]:
+    """Patients' requests to this doctor, by status, newest first."""
     query = (
         select(CareLink, User).join(User, User.id == CareLink.patient_id)
         .where(CareLink.doctor_id == doctor.id, CareLink.status == status.value)
@@ -190,6 +194,7 @@ async def doctor_invitations(
 async def accept(
     link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
+    """Accept a patient's request: the doctor becomes one of their doctors."""
     return await _answer(link_id, "accept", doctor, session, temporal)
 
 
@@ -198,6 +203,7 @@ async def accept(
 async def decline(
     link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
+    """Decline a patient's request."""
     return await _answer(link_id, "decline", doctor, session, temporal)
 
 
@@ -242,16 +248,23 @@ async def _doctor_profile(session: SessionDep, doctor: User) -> DoctorProfile:
     return profile
 
 
-@doctor_fees_router.get("", response_model=DoctorFees)
+_NO_PROFILE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "This doctor has no doctor profile."}}
+
+
+@doctor_fees_router.get("", response_model=DoctorFees, responses=_NO_PROFILE)
 async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
+    """The doctor's fees for each service."""
     return _fees(await _doctor_profile(session, doctor))
 
 
-@doctor_fees_router.put("", response_model=DoctorFees,
-                        responses={422: {"description": "a fee out of range or in another "
-                                                        "currency than the doctor's"}})
+@doctor_fees_router.put("", response_model=DoctorFees, responses={
+    **_NO_PROFILE,
+    422: {"description": "A fee out of range, or in another currency than the doctor's."}})
 async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
-    """The doctor's prices, shown in the directory and charged by later processes. They are
+    """Set the doctor's fees for each service.
+
+    The doctor's prices, shown in the directory and charged by later processes. They are
     in the doctor's own currency (fixed with their profile); 0 means free."""
     profile = await _doctor_profile(session, doctor)
     currency = doctor.currency or profile.fee_currency

@@ -35,7 +35,9 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> Page[DrugSummary]:
-    """Ranked: the name starting with the query, then a word of the name, then an active
+    """Search the drug catalogue by brand name or active substance.
+
+    Ranked: the name starting with the query, then a word of the name, then an active
     substance; products on the market first, then shorter names. The catalogue does not
     change between pages, so the cursor is simply how far down the ranking to go on."""
     if len("".join(words(q))) < 2:
@@ -60,6 +62,7 @@ def _offset(cursor: str | None) -> int:
 
 @router.get("/{drug_id}", response_model=Drug)
 async def get_drug(drug_id: str, _: ActiveUser, session: SessionDep) -> Drug:
+    """One drug of the catalogue."""
     row = await session.get(DrugProduct, drug_id)
     if row is None:
         raise Problem(404, "No drug with this id.")

@@ -24,11 +24,13 @@ def vital_out(row: VitalSign) -> Vital:
 
 @router.get("/vital-types", response_model=Page[VitalTypeInfo])
 async def vital_types() -> Page[VitalTypeInfo]:
+    """The vital signs one can record: units, LOINC codes, plausible ranges."""
     return Page(items=list(VITAL_TYPES.values()))
 
 
 @router.post("/me/vitals", status_code=201, response_model=Vital)
 async def add_vital(body: VitalIn, user: ActivePatient, session: SessionDep) -> Vital:
+    """Record a vital sign measure."""
     row = VitalSign(patient_id=user.id, type=body.type.value, measured_at=body.measured_at,
                     value=body.value, systolic=body.systolic, diastolic=body.diastolic)
     session.add(row)
@@ -46,7 +48,7 @@ async def list_vitals(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     cursor: str | None = None,
 ) -> Page[Vital]:
-    """Points in time order (oldest first), ready for a chart."""
+    """The patient's measures, oldest first, for a chart."""
     query = select(VitalSign).where(VitalSign.patient_id == user.id)
     if type is not None:
         query = query.where(VitalSign.type == type.value)
