@@ -39,7 +39,8 @@ def country_code(value: str) -> str:
 
 CountryCode = Annotated[
     str, AfterValidator(country_code),
-    Field(description="ISO 3166-1 alpha-2 country code.", examples=["CM"]),
+    Field(description="ISO 3166-1 alpha-2 country code.", examples=["CM"],
+          json_schema_extra={"enum": sorted(COUNTRY_CODES)}),
 ]
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -58,6 +59,8 @@ def phone_number(value: str) -> str:
 
 
 PhoneNumber = Annotated[
-    str, AfterValidator(phone_number), Field(max_length=32, examples=["+237670000001"],
-                                             description="International (E.164) number."),
+    str, AfterValidator(phone_number),
+    Field(max_length=32, examples=["+237670000001"], json_schema_extra={"pattern": _E164.pattern},
+          description="International (E.164) number; spaces, dots, dashes and brackets are "
+                      "ignored."),
 ]

@@ -59,13 +59,22 @@ def multi_line(value: str) -> str:
     return _checked(value, multi_line=True)
 
 
+# The same rules as JSON Schema patterns, for the published schema (clients, generators):
+# at least one visible character, none of the refused ones.
+_LINE_REFUSED = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+_TEXT_REFUSED = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029"
+_LINE_PATTERN = rf"^[^{_LINE_REFUSED}]*[^\s{_LINE_REFUSED}][^{_LINE_REFUSED}]*$"
+_TEXT_PATTERN = rf"^[^{_TEXT_REFUSED}]*[^\s{_TEXT_REFUSED}][^{_TEXT_REFUSED}]*$"
+
 SingleLineText = Annotated[
     str, AfterValidator(single_line),
-    Field(description="One line of text: no line break, tab or control character; not blank."),
+    Field(description="One line of text: no line break, tab or control character; not blank.",
+          json_schema_extra={"pattern": _LINE_PATTERN}),
 ]
 MultiLineText = Annotated[
     str, AfterValidator(multi_line),
-    Field(description="Text (line breaks allowed): no control character; not blank."),
+    Field(description="Text (line breaks allowed): no control character; not blank.",
+          json_schema_extra={"pattern": _TEXT_PATTERN}),
 ]
 
 

@@ -128,3 +128,22 @@ async def test_a_bad_idempotency_key_names_the_header(
         **patient.headers, "Idempotency-Key": "k" * 201})
     (error,) = errors_of(response)
     assert (error["location"], error["field"]) == ("header", "Idempotency-Key")
+
+
+async def test_text_no_database_can_store_is_refused_everywhere(
+    client: httpx.AsyncClient, patient: TestUser
+) -> None:
+    """A NUL character would make PostgreSQL fail the request (500): refused first."""
+    h = patient.headers
+    in_path = await client.get("/api/v1/payments/abc%00def", headers=h)
+    assert in_path.status_code == 404
+    in_query = await client.get("/api/v1/me/vitals", headers=h, params={"cursor": "a\x00"})
+    (error,) = errors_of(in_query)
+    assert (error["location"], error["field"]) == ("query", "cursor")
+    in_body = await client.post("/api/v1/me/billing-addresses", headers=h, json={
+        "line1": "8 rue Paris", "city": "Lyon", "country": "FR", "postal_code": "69\x00"})
+    (error,) = errors_of(in_body)
+    assert (error["location"], error["field"]) == ("body", "postal_code")
+    in_form = await client.post("/api/v1/auth/token",
+                                data={"username": "a\x00@b.cm", "password": "x"})
+    assert errors_of(in_form)[0]["field"] == "username"
