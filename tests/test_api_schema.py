@@ -92,7 +92,7 @@ async def stack(
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("role", ROLES)
 def test_the_api_keeps_to_its_schema(
-    stack: tuple[str, dict[str, TestUser]], role: str
+    stack: tuple[str, dict[str, TestUser]], role: str, tmp_path: Path
 ) -> None:
     url, users = stack
     phases = "examples,coverage,fuzzing" if role in WITH_COVERAGE else "examples,fuzzing"
@@ -101,7 +101,7 @@ def test_the_api_keeps_to_its_schema(
                "--request-timeout", "60", "--warnings", "off"]
     if role != "anonymous":
         command += ["--header", f"Authorization: Bearer {users[role].token}"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=540,
+    run = subprocess.run(command, capture_output=True, text=True, timeout=540, cwd=tmp_path,
                          env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
     report = run.stdout[-20000:] + run.stderr[-5000:]
     assert run.returncode == 0, report
