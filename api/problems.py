@@ -67,8 +67,11 @@ def problem_response(problem: Problem) -> JSONResponse:
         "status": problem.status,
         "detail": problem.detail,
     }
-    if problem.errors is not None:
-        body["errors"] = problem.errors
+    errors = problem.errors
+    if errors is None and problem.status == 422:  # invalid input always says where
+        errors = [{"location": "body", "message": problem.detail, "type": "invalid"}]
+    if errors is not None:
+        body["errors"] = errors
     return JSONResponse(
         jsonable_encoder(body),
         status_code=problem.status,

@@ -147,3 +147,15 @@ async def test_text_no_database_can_store_is_refused_everywhere(
     in_form = await client.post("/api/v1/auth/token",
                                 data={"username": "a\x00@b.cm", "password": "x"})
     assert errors_of(in_form)[0]["field"] == "username"
+
+
+async def test_every_invalid_input_answer_has_errors(
+    client: httpx.AsyncClient, patient: TestUser
+) -> None:
+    """Even a 422 raised with a detail alone lists where the request is at fault."""
+    from api.cursors import encode_id_cursor
+
+    response = await client.get("/api/v1/me/doctors", headers=patient.headers,
+                                params={"cursor": encode_id_cursor("no-such-link")})
+    (error,) = errors_of(response)
+    assert error["message"] == "The cursor is not valid."

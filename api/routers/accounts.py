@@ -118,7 +118,8 @@ async def register(
     password_hash = await asyncio.to_thread(hash_password, body.password)
     if body.role == Role.pharmacist and await session.get(Pharmacy, body.pharmacy_id) is None:
         raise Problem(422, "The request has invalid fields.",
-                      errors=[{"field": "pharmacy_id", "message": "no such pharmacy"}])
+                      errors=[{"location": "body",
+                               "field": "pharmacy_id", "message": "no such pharmacy"}])
     owner = await session.scalar(select(User).where(User.email == email))
     if owner is not None:
         if owner.status == AccountStatus.pending_email_validation:

@@ -93,7 +93,8 @@ async def add_billing_address(
         if not (user.address_line and user.city and user.country):
             raise Problem(422, "Your profile has no complete address (address_line, city, "
                           "country): type the billing address instead.",
-                          errors=[{"field": "use_profile", "message": "profile address missing",
+                          errors=[{"location": "body",
+                                   "field": "use_profile", "message": "profile address missing",
                                    "type": "profile_address"}])
         row = BillingAddressRow(user_id=user.id, line1=user.address_line, city=user.city,
                                 country=user.country, postal_code=None, from_profile=True)
@@ -193,7 +194,7 @@ async def list_plans(
 async def _active_plan(session: AsyncSession, plan_id: str) -> PlanRow:
     row = await session.get(PlanRow, plan_id)
     if row is None or not row.active:
-        raise Problem(422, "Unknown plan.", errors=[{"field": "plan_id",
+        raise Problem(422, "Unknown plan.", errors=[{"location": "body", "field": "plan_id",
                                                     "message": "no such plan",
                                                     "type": "not_found"}])
     return row

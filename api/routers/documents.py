@@ -106,7 +106,8 @@ async def _read_upload(file: UploadFile, max_bytes: int, owner_id: str) -> _Uplo
     name = file.filename or "document"
     if not data:
         raise Problem(422, f"{name}: the file is empty.",
-                      errors=[{"field": "files", "message": f"{name} is empty"}])
+                      errors=[{"location": "body",
+                               "field": "files", "message": f"{name} is empty"}])
     if len(data) > max_bytes:
         raise Problem(413, f"{name}: a file may be at most {max_bytes} bytes.")
     content_type = sniff_content_type(data)
@@ -138,7 +139,7 @@ async def upload_documents(
     limits = settings.limits
     if len(files) > limits.documents_per_upload:
         raise Problem(422, f"At most {limits.documents_per_upload} files per upload.",
-                      errors=[{"field": "files", "message": "too many files"}])
+                      errors=[{"location": "body", "field": "files", "message": "too many files"}])
     uploads = [await _read_upload(f, limits.document_max_bytes, user.id) for f in files]
     # One upload at a time per user from the quota check to the commit, so that two uploads
     # racing cannot both fit in the same free space (a row lock on PostgreSQL; SQLite has
@@ -259,7 +260,8 @@ async def share(
     await document_access(session, user, document_id, "document.share", owner_only=True)
     if not await is_active_doctor_of(session, body.doctor_id, user.id):
         raise Problem(422, "You can share only with one of your active doctors.",
-                      errors=[{"field": "doctor_id", "message": "not one of your active doctors"}])
+                      errors=[{"location": "body",
+                               "field": "doctor_id", "message": "not one of your active doctors"}])
     existing = await session.scalar(select(DocumentShare).where(
         DocumentShare.document_id == document_id, DocumentShare.doctor_id == body.doctor_id))
     if existing is not None:

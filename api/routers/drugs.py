@@ -42,7 +42,8 @@ async def search(
     change between pages, so the cursor is simply how far down the ranking to go on."""
     if len("".join(words(q))) < 2:
         raise Problem(422, "Type at least 2 letters or digits.",
-                      errors=[{"field": "q", "message": "at least 2 letters or digits"}])
+                      errors=[{"location": "query",
+                               "field": "q", "message": "at least 2 letters or digits"}])
     offset = _offset(cursor)
     rows = await search_drugs(session, q, limit + 1, offset)
     next_cursor = None
@@ -57,7 +58,8 @@ def _offset(cursor: str | None) -> int:
     if cursor[:1] == "o" and cursor[1:].isdigit() and int(cursor[1:]) < MAX_RESULTS:
         return int(cursor[1:])
     raise Problem(422, "The cursor is not valid.",
-                  errors=[{"field": "cursor", "message": "not a cursor we gave"}])
+                  errors=[{"location": "query",
+                           "field": "cursor", "message": "not a cursor we gave"}])
 
 
 @router.get("/{drug_id}", response_model=Drug)

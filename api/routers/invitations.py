@@ -41,7 +41,8 @@ async def invite(
     email = body.email.strip().lower()
     if email == user.email:
         raise Problem(422, "You cannot invite yourself.",
-                      errors=[{"field": "email", "message": "your own address"}])
+                      errors=[{"location": "body",
+                               "field": "email", "message": "your own address"}])
     existing = await session.scalar(
         select(Invitation).where(Invitation.inviter_id == user.id, Invitation.email == email))
     if existing is not None:  # one invitation per friend: no second email

@@ -140,7 +140,8 @@ async def add_treatment(
         drug = await session.get(DrugProduct, body.drug_id)
         if drug is None:
             raise Problem(422, "This drug is not in the catalogue.",
-                          errors=[{"field": "drug_id", "message": "unknown drug"}])
+                          errors=[{"location": "body",
+                                   "field": "drug_id", "message": "unknown drug"}])
         name = name or drug.name
     assert name is not None  # TreatmentIn requires drug_id or name
     row = Treatment(patient_id=user.id, drug_id=body.drug_id, name=name, dosage=body.dosage,
@@ -161,7 +162,8 @@ async def add_attending_doctor(
         doctor = await session.get(User, body.doctor_id)
         if doctor is None or doctor.role != Role.doctor or doctor.status != AccountStatus.active:
             raise Problem(422, "No registered doctor has this id.",
-                          errors=[{"field": "doctor_id", "message": "unknown doctor"}])
+                          errors=[{"location": "body",
+                                   "field": "doctor_id", "message": "unknown doctor"}])
         already = await session.scalar(select(AttendingDoctor.id).where(
             AttendingDoctor.patient_id == user.id, AttendingDoctor.doctor_id == doctor.id))
         if already is not None:
