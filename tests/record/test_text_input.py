@@ -79,11 +79,12 @@ async def test_accepted_text_is_kept_tidy(client: httpx.AsyncClient, patient: Te
 async def test_the_export_survives_bad_text_stored_before_the_rule(
     client: httpx.AsyncClient, sessions: SessionMaker, patient: TestUser
 ) -> None:
-    """Rows written straight into the database, as the API once accepted them."""
+    """Rows written straight into the database, as the API once accepted them (what
+    PostgreSQL can hold: no NUL)."""
     async with sessions() as session, session.begin():
         session.add_all([
             Treatment(patient_id=patient.id, name="Doliprane", dosage="\x0c\x85"),
-            Treatment(patient_id=patient.id, name="\x00", frequency="1/j\x07"),
+            Treatment(patient_id=patient.id, name="\x01", frequency="1/j\x07"),
             Allergy(patient_id=patient.id, substance="\x1b[31m", reaction=" "),
             Antecedent(patient_id=patient.id, category="medical", description="\x0c"),
             AttendingDoctor(patient_id=patient.id, first_name="\x85", last_name="Mbarga",
