@@ -106,7 +106,7 @@ class AccountActivities:
             key=f"account-validation{suffix}:{user.id}",
             template=f"account_validation{suffix}",
             data={
-                "validation_url": f"{self._settings.public_base_url}/validate-email?token={token}",
+                "validation_url": self._settings.web_links.validate_email(token),
                 "expires_at": local_time(command.expires_at, user.timezone),
             },
         )
@@ -118,7 +118,7 @@ class AccountActivities:
         await email_user(
             self._messaging, user, key=f"profile-reminder:{user.id}",
             template="profile_reminder",
-            data={"profile_url": f"{self._settings.public_base_url}/profile"},
+            data={"profile_url": self._settings.web_links.profile()},
         )
         return Done()
 
@@ -217,7 +217,7 @@ class AccountActivities:
             # One notice per account and day, however many registrations are attempted.
             key=f"account-exists:{user.id}:{command.day.isoformat()}",
             template="account_exists",
-            data={"sign_in_url": f"{self._settings.public_base_url}/sign-in"},
+            data={"sign_in_url": self._settings.web_links.sign_in()},
         )
         return Done()
 

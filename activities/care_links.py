@@ -1,11 +1,12 @@
-"""Side effects of a patient inviting a doctor: emails to both, and the link's status."""
+"""Side effects of a patient's doctor link: emails to both, the link's status, and the end
+of what the patient shared with the doctor when the link ends."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 from temporalio.exceptions import ApplicationError
 
 from activities.account_messages import email_user, full_name, local_time
@@ -14,13 +15,22 @@ from activities.messaging import MessagingActivities
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import CareLink, User
+from db.models import (
+    CareLink,
+    Document,
+    DocumentShare,
+    User,
+    VitalShare,
+    VitalShareType,
+)
 from domain.accounts import (
+    END_CARE_LINK,
     NOTIFY_DOCTOR_OF_INVITATION,
     NOTIFY_PATIENT_OF_DECISION,
     SET_CARE_LINK_STATUS,
     CareLinkStatus,
     Done,
+    EndCareLink,
     NotifyDoctorOfInvitation,
     NotifyPatientOfDecision,
     SetCareLinkStatus,
@@ -60,7 +70,7 @@ class CareLinkActivities:
                 "doctor_name": full_name(doctor),
                 "patient_name": full_name(patient),
                 "patient_esame_id": patient.esame_id,
-                "invitations_url": f"{self._settings.public_base_url}/doctor/invitations",
+                "invitations_url": self._settings.web_links.doctor_invitations(),
                 "expires_at": local_time(command.expires_at, doctor.timezone),
             },
         )
@@ -77,6 +87,36 @@ class CareLinkActivities:
             )
         return Done(changed=bool(getattr(result, "rowcount", 0)))
 
+    @implements(END_CARE_LINK)
+    async def end_care_link(self, command: EndCareLink) -> Done:
+        """The doctor leaves the patient's list: the link is `removed` and every share of the
+        patient with this doctor is deleted (documents, vitals), in one transaction. Rows of
+        other processes (a paid consultation under way, its attachments) are not touched.
+        Replayed, it finds the link closed and the shares gone, and changes nothing."""
+        async with self._sessions() as session, session.begin():
+            link = await session.get(CareLink, command.link_id)
+            if link is None:
+                raise ApplicationError("the care link is not committed yet",
+                                       type="CareLinkNotCommitted")
+            ended = await session.execute(
+                update(CareLink)
+                .where(CareLink.id == link.id, CareLink.status.in_(
+                    (CareLinkStatus.pending.value, CareLinkStatus.active.value)))
+                .values(status=CareLinkStatus.removed.value,
+                        decided_at=func.coalesce(CareLink.decided_at, utcnow()))
+            )
+            await session.execute(delete(DocumentShare).where(
+                DocumentShare.doctor_id == link.doctor_id,
+                DocumentShare.document_id.in_(
+                    select(Document.id).where(Document.owner_id == link.patient_id))))
+            # Its types first: the same on every database, whatever its foreign keys do.
+            await session.execute(delete(VitalShareType).where(VitalShareType.share_id.in_(
+                select(VitalShare.id).where(VitalShare.patient_id == link.patient_id,
+                                            VitalShare.doctor_id == link.doctor_id))))
+            await session.execute(delete(VitalShare).where(
+                VitalShare.patient_id == link.patient_id, VitalShare.doctor_id == link.doctor_id))
+        return Done(changed=bool(getattr(ended, "rowcount", 0)))
+
     @implements(NOTIFY_PATIENT_OF_DECISION)
     async def notify_patient_of_decision(self, command: NotifyPatientOfDecision) -> Done:
         link, patient, doctor = await self._people(command.link_id)
@@ -90,4 +130,4 @@ class CareLinkActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.notify_doctor_of_invitation, self.set_care_link_status,
-                self.notify_patient_of_decision]
+                self.end_care_link, self.notify_patient_of_decision]

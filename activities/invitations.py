@@ -52,8 +52,7 @@ class InvitationActivities:
             template=f"platform_invitation{suffix}",
             data={
                 "inviter_name": full_name(inviter),
-                "register_url": f"{self._settings.public_base_url}/register"
-                                f"?invitation={invitation.id}",
+                "register_url": self._settings.web_links.register(invitation.id),
                 "expires_at": local_time(command.expires_at, inviter.timezone),
             },
         )

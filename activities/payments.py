@@ -19,9 +19,11 @@ from db.models import (
     Subscription,
     User,
 )
+from db.queries.counters import next_number
 from db.queries.payments import payment_view
 from domain.billing import InvoiceStatus, invoice_number
 from domain.errors import BusinessError
+from domain.links import WebLinks
 from domain.money import Money
 from domain.payments import (
     CANCEL_PAYMENT,
@@ -77,10 +79,11 @@ def customer_idempotency_key(user_id: str) -> str:
 
 class PaymentActivities:
     def __init__(self, sessions: SessionMaker, providers: PaymentProviders,
-                 public_base_url: str, invoice_prefix: str) -> None:
+                 public_base_url: str, invoice_prefix: str, links: WebLinks) -> None:
         self._sessions = sessions
         self._providers = providers
         self._base = public_base_url.rstrip("/")
+        self._links = links
         self._invoice_prefix = invoice_prefix
 
     @implements(CREATE_PAYMENT)
@@ -104,7 +107,8 @@ class PaymentActivities:
                 payment_id=p.payment_id, idempotency_key=idempotency_key(p.payment_id),
                 amount=p.amount, method=p.method, operator=p.operator, phone=p.phone,
                 description=p.description,
-                return_url=f"{self._base}/payments/{p.payment_id}/return",
+                # The payer comes back to the payment's page, which shows how it went.
+                return_url=self._links.pay(p.payment_id),
                 notify_url=f"{self._base}/api/v1/webhooks/{p.provider.value}",
                 customer_id=customer_id, save_card=save_card,
                 off_session_payment_method=off_session_method,
@@ -122,7 +126,7 @@ class PaymentActivities:
             row.instructions = created.instructions
             row.client_secret = created.client_secret
             await session.flush()
-            return CreatedAtProvider(view=payment_view(row),
+            return CreatedAtProvider(view=payment_view(row, self._links),
                                      provider_reference=created.provider_reference,
                                      status=created.status)
 
@@ -240,7 +244,7 @@ class PaymentActivities:
                 raise ApplicationError("only a succeeded payment is invoiced",
                                        type=BusinessError.conflict.value, non_retryable=True)
             now = utcnow()
-            sequence = await self._next_number(session, now.year)
+            sequence = await next_number(session, InvoiceCounter, year=now.year)
             address = await session.get(BillingAddress, payment.billing_address_id)
             invoice = Invoice(
                 number=invoice_number(self._invoice_prefix, now.year, sequence),
@@ -255,23 +259,6 @@ class PaymentActivities:
             session.add(invoice)
             await session.flush()
             return InvoiceIssued(invoice_id=invoice.id, number=invoice.number)
-
-    async def _next_number(self, session, year: int) -> int:  # type: ignore[no-untyped-def]
-        # The counter row is locked by the UPDATE until commit: the number and the invoice
-        # are written in one transaction, so a number is never lost or given twice.
-        result = await session.execute(
-            update(InvoiceCounter).where(InvoiceCounter.year == year)
-            .values(last_number=InvoiceCounter.last_number + 1)
-            .returning(InvoiceCounter.last_number))
-        number = result.scalar_one_or_none()
-        if number is not None:
-            return int(number)
-        try:
-            async with session.begin_nested():
-                session.add(InvoiceCounter(year=year, last_number=1))
-            return 1
-        except IntegrityError:
-            return await self._next_number(session, year)
 
     @implements(REFUND_PAYMENT)
     async def refund_payment(self, command: RefundAtProvider) -> RefundedAtProvider:

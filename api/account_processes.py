@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -29,10 +29,12 @@ from domain.accounts import (
     AccountValidationInput,
     CareLinkStatus,
     DoctorLinkInput,
+    DoctorLinkState,
     DoctorLinkTimings,
     InvitationInput,
     InvitationStatus,
     InvitationTimings,
+    RemoveDoctor,
     Role,
 )
 from domain.ids import account_workflow_id, doctor_link_workflow_id, invitation_workflow_id
@@ -55,7 +57,8 @@ def account_timings(settings: Settings) -> AccountTimings:
     )
 
 
-def _owner_attributes(user: User) -> list[SearchAttributePair[str]]:
+def owner_attributes(user: User) -> list[SearchAttributePair[str]]:
+    """Who a run is about, for the Temporal UI: a patient, a doctor, or a pharmacy."""
     if user.role == Role.doctor:
         return [SearchAttributePair(ESAME_DOCTOR_ID, user.id)]
     if user.role == Role.pharmacist and user.pharmacy_id:
@@ -94,7 +97,7 @@ async def start_account_validation(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=f"Account validation of {user.role} {user.esame_id}",
         search_attributes=TypedSearchAttributes([
-            *_owner_attributes(user),
+            *owner_attributes(user),
             SearchAttributePair(ESAME_STATUS, AccountStatus.pending_email_validation.value),
         ]),
     )
@@ -140,27 +143,70 @@ async def start_invitation(
     )
 
 
+def _doctor_link_input(settings: Settings, link: CareLink, *,
+                       already_active: bool = False) -> DoctorLinkInput:
+    d = settings.durations
+    return DoctorLinkInput(
+        link_id=link.id, patient_id=link.patient_id, doctor_id=link.doctor_id,
+        timings=DoctorLinkTimings(reminder_after=d.doctor_invitation_reminder_after,
+                                  expires_after=d.doctor_invitation_expires_after),
+        already_active=already_active,
+    )
+
+
+def _doctor_link_attributes(link: CareLink, status: CareLinkStatus) -> TypedSearchAttributes:
+    return TypedSearchAttributes([
+        SearchAttributePair(ESAME_PATIENT_ID, link.patient_id),
+        SearchAttributePair(ESAME_DOCTOR_ID, link.doctor_id),
+        SearchAttributePair(ESAME_STATUS, status.value),
+    ])
+
+
 async def start_doctor_link(
     client: Client, settings: Settings, link: CareLink
 ) -> WorkflowHandle[Any, Any]:
-    d = settings.durations
     return await client.start_workflow(
         DoctorLinkWorkflow.run,
-        DoctorLinkInput(
-            link_id=link.id, patient_id=link.patient_id, doctor_id=link.doctor_id,
-            timings=DoctorLinkTimings(reminder_after=d.doctor_invitation_reminder_after,
-                                      expires_after=d.doctor_invitation_expires_after),
-        ),
+        _doctor_link_input(settings, link),
         id=doctor_link_workflow_id(link.id),
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # A link's process runs once: asked again after it ended, nothing starts.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         static_summary="A patient asks a doctor to be one of their doctors",
-        search_attributes=TypedSearchAttributes([
-            SearchAttributePair(ESAME_PATIENT_ID, link.patient_id),
-            SearchAttributePair(ESAME_DOCTOR_ID, link.doctor_id),
-            SearchAttributePair(ESAME_STATUS, CareLinkStatus.pending.value),
-        ]),
+        search_attributes=_doctor_link_attributes(link, CareLinkStatus.pending),
     )
+
+
+async def remove_doctor_link(client: Client, settings: Settings, link: CareLink) -> CareLinkStatus:
+    """The patient takes the doctor out of their list through the link's process (the
+    `remove` Update), which ends the link and every share with the doctor. A link accepted
+    before links stayed open has no open run any more: update-with-start gives it one,
+    already active, that takes the removal at once; an open run takes it itself."""
+    start = WithStartWorkflowOperation(
+        DoctorLinkWorkflow.run,
+        _doctor_link_input(settings, link, already_active=True),
+        id=doctor_link_workflow_id(link.id),
+        task_queue=settings.temporal.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary="A patient removes one of their doctors (a link accepted earlier)",
+        search_attributes=_doctor_link_attributes(link, CareLinkStatus.active),
+    )
+    state = await client.execute_update_with_start_workflow(
+        DoctorLinkWorkflow.remove, RemoveDoctor(patient_id=link.patient_id),
+        start_workflow_operation=start)
+    assert isinstance(state, DoctorLinkState)
+    return state.status
+
+
+async def heal_doctor_link(client: Client, settings: Settings, link: CareLink) -> None:
+    """Start the process of a pending link that has none (the API died between its commit
+    and the start); a no-op for the running one, and for one that just ended."""
+    try:
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await start_doctor_link(client, settings, link)
+    except Exception as err:
+        raise Problem(503, "This cannot be done right now; try again.") from err
 
 
 def doctor_link_handle(client: Client, link_id: str) -> WorkflowHandle[Any, Any]:

@@ -14,19 +14,28 @@ from api.input_guard import refuse_unstorable_text
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routers import (
+    account_settings,
     accounts,
+    agendas,
     audit,
     auth,
     billing,
+    consultations,
     dev,
+    doctor_patients,
+    doctor_profiles,
     doctors,
     documents,
     drugs,
     health,
     invitations,
+    professionals,
     record,
+    requests,
     sandbox,
+    vital_shares,
     vitals,
+    web_pages,
     webhooks,
 )
 from core.settings import Settings, get_settings
@@ -76,20 +85,32 @@ def create_app(
     app.include_router(auth.router)
     for router in accounts.routers:
         app.include_router(router)
+    for router in account_settings.routers:
+        app.include_router(router)
     app.include_router(invitations.router)
     app.include_router(doctors.directory_router)
     app.include_router(doctors.my_doctors_router)
     app.include_router(doctors.doctor_side_router)
     app.include_router(doctors.doctor_fees_router)
+    app.include_router(doctor_patients.router)
+    app.include_router(doctor_profiles.public_router)
+    app.include_router(doctor_profiles.profile_router)
+    app.include_router(agendas.availability_router)
+    app.include_router(agendas.slots_router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)
     app.include_router(vitals.router)
+    app.include_router(vital_shares.router)
     app.include_router(audit.router)
+    app.include_router(professionals.router)
     app.include_router(billing.router)
+    app.include_router(consultations.router)
+    app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)
         app.include_router(sandbox.router)
+        app.include_router(web_pages.router)
     install_openapi(app)
     return app

@@ -17,7 +17,9 @@ from core.settings import Settings
 from core.temporal_client import connect_temporal
 from db.engine import SessionMaker
 from db.models import User
+from db.queries.professionals import verification_of
 from domain.accounts import AccountStatus, Role
+from domain.professionals import VerificationStatus
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -75,6 +77,9 @@ async def get_current_user(
     user = await session.get(User, claims["sub"])
     if user is None or user.status == AccountStatus.expired:
         raise Problem(401, "The account no longer exists.", headers=_UNAUTHENTICATED)
+    if claims.get("sv", 0) != user.session_version:
+        raise Problem(401, "This session has ended (the password was changed): sign in again.",
+                      headers=_UNAUTHENTICATED)
     return user
 
 
@@ -108,3 +113,28 @@ def require_role(*roles: Role):  # type: ignore[no-untyped-def]
 ActivePatient = Annotated[User, Depends(require_role(Role.patient))]
 ActiveDoctor = Annotated[User, Depends(require_role(Role.doctor))]
 ActivePharmacist = Annotated[User, Depends(require_role(Role.pharmacist))]
+ActiveAdmin = Annotated[User, Depends(require_role(Role.admin))]
+
+NOT_VERIFIED = "https://esame.cm/problems/professional-not-verified"
+
+
+def require_verified(role: Role):  # type: ignore[no-untyped-def]
+    """An active doctor or pharmacist whose licence an admin has verified: what every
+    professional action needs (answering a patient, reading what is shared, fees...)."""
+
+    # A default, not an annotation: annotations are strings here, and `role` is local.
+    async def _dependency(session: SessionDep, user: User = Depends(require_role(role))) -> User:
+        verification = await verification_of(session, user.id)
+        if verification is None or verification.status == VerificationStatus.pending:
+            raise Problem(403, "An administrator has not verified your licence yet; you "
+                          "will be told by email.", type_=NOT_VERIFIED)
+        if verification.status != VerificationStatus.verified:
+            raise Problem(403, "Your licence could not be verified: "
+                          f"{verification.reason or 'no reason given'}.", type_=NOT_VERIFIED)
+        return user
+
+    return _dependency
+
+
+VerifiedDoctor = Annotated[User, Depends(require_verified(Role.doctor))]
+VerifiedPharmacist = Annotated[User, Depends(require_verified(Role.pharmacist))]

@@ -50,6 +50,7 @@ class Problem(Exception):
         title: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -58,6 +59,9 @@ class Problem(Exception):
         self.title = title or _TITLES.get(status, "Error")
         self.errors = errors
         self.headers = headers
+        # RFC 9457 extension members, beside type/title/status/detail (e.g. `feature`, or
+        # the appointments in the way of a closed period).
+        self.extensions = extensions or {}
 
 
 def problem_response(problem: Problem) -> JSONResponse:
@@ -72,6 +76,8 @@ def problem_response(problem: Problem) -> JSONResponse:
         errors = [{"location": "body", "message": problem.detail, "type": "invalid"}]
     if errors is not None:
         body["errors"] = errors
+    for name, value in problem.extensions.items():
+        body.setdefault(name, value)
     return JSONResponse(
         jsonable_encoder(body),
         status_code=problem.status,

@@ -1,5 +1,7 @@
 """The medical record as a FHIR R4B Bundle (checked with fhir.resources before it leaves).
 
+Consultations are an `Encounter` each, with the doctor's summary as a `ClinicalImpression`,
+and one `MedicationRequest` per prescription item (`groupIdentifier`: the consultation).
 Vital signs follow the FHIR vital-signs profile: category `vital-signs`, LOINC codes, UCUM
 units; blood pressure is the panel 85354-9 with systolic (8480-6) and diastolic (8462-4)
 components.
@@ -8,6 +10,7 @@ components.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +18,12 @@ from fhir.resources.R4B.bundle import Bundle
 
 from db.models import User, VitalSign
 from domain import record as r
+from domain.consultations import (
+    Consultation,
+    ConsultationKind,
+    PrescriptionItem,
+    PrescriptionStatus,
+)
 from domain.text import printable
 from domain.vitals import VITAL_TYPES, VitalType
 
@@ -169,8 +178,101 @@ def _document(item: r.Document, subject: dict[str, str], base_url: str) -> dict[
     }
 
 
+# Encounter.class (v3 ActCode): an opinion is written care at a distance, like a video call.
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+_ENCOUNTER_CLASS = {
+    ConsultationKind.office: ("AMB", "ambulatory"),
+    ConsultationKind.emergency: ("EMER", "emergency"),
+    ConsultationKind.teleconsultation: ("VR", "virtual"),
+    ConsultationKind.opinion: ("VR", "virtual"),
+}
+# Open or asked of a pharmacy, a prescription is still to be served; collected, it is done.
+_REQUEST_STATUS = {PrescriptionStatus.open: "active", PrescriptionStatus.requested: "active",
+                   PrescriptionStatus.dispensed: "completed"}
+
+
+def _doctor(item: Consultation) -> dict[str, Any]:
+    return {"identifier": {"system": f"{ESAME}/doctor-id", "value": item.doctor.id},
+            "display": f"Dr {item.doctor.first_name} {item.doctor.last_name}"}
+
+
+def _encounter(item: Consultation, subject: dict[str, str]) -> dict[str, Any]:
+    code, display = _ENCOUNTER_CLASS[item.kind]
+    return {
+        "resourceType": "Encounter",
+        "identifier": [{"system": f"{ESAME}/consultation-id", "value": item.id}],
+        "status": "finished",
+        "class": {"system": ACT_CODE, "code": code, "display": display},
+        "type": [{"coding": [{"system": f"{ESAME}/consultation-kind",
+                              "code": item.kind.value}],
+                  "text": item.kind.value}],
+        "subject": subject,
+        "participant": [{"individual": _doctor(item)}],
+        "period": {"start": item.date.isoformat()},
+    }
+
+
+def _impression(item: Consultation, subject: dict[str, str]) -> dict[str, Any]:
+    """The doctor's written summary (Encounter has no place for it)."""
+    impression: dict[str, Any] = {
+        "resourceType": "ClinicalImpression",
+        "status": "completed",
+        "subject": subject,
+        "encounter": {"reference": _urn(item.id)},
+        "effectiveDateTime": item.date.isoformat(),
+        "date": item.published_at.isoformat(),
+        "assessor": _doctor(item),
+        "summary": item.summary,
+    }
+    if item.recommendations:
+        impression["note"] = [{"text": item.recommendations}]
+    return impression
+
+
+def _medication_request(
+    item: PrescriptionItem, consultation: Consultation, subject: dict[str, str]
+) -> dict[str, Any]:
+    medication: dict[str, Any] = {"text": item.name}
+    if item.drug_id:
+        medication["coding"] = [{"system": CIS_SYSTEM, "code": item.drug_id,
+                                 "display": item.name}]
+    dispense: dict[str, Any] = {"quantity": {"value": item.quantity}}
+    if item.duration_days:
+        dispense["expectedSupplyDuration"] = {"value": item.duration_days, "unit": "days",
+                                              "system": UCUM, "code": "d"}
+    return {
+        "resourceType": "MedicationRequest",
+        "status": _REQUEST_STATUS[item.status],
+        "intent": "order",
+        # One prescription = one consultation's items.
+        "groupIdentifier": {"system": f"{ESAME}/consultation-id", "value": consultation.id},
+        "medicationCodeableConcept": medication,
+        "subject": subject,
+        "encounter": {"reference": _urn(consultation.id)},
+        "authoredOn": consultation.date.isoformat(),
+        "requester": _doctor(consultation),
+        "dosageInstruction": [{"text": ", ".join(
+            part for part in (item.dosage, item.frequency) if part)}],
+        "dispenseRequest": dispense,
+    }
+
+
+def _consultation_entries(items: Sequence[Consultation],
+                          subject: dict[str, str]) -> list[dict[str, Any]]:
+    entries = []
+    for item in items:
+        entries.append(_entry(item.id, _encounter(item, subject)))
+        # A second resource of the same consultation: its own id, derived from it.
+        entries.append(_entry(uuid.uuid5(uuid.UUID(hex=item.id), "impression").hex,
+                              _impression(item, subject)))
+        entries += [_entry(p.id, _medication_request(p, item, subject))
+                    for p in item.prescriptions]
+    return entries
+
+
 def record_bundle(
-    user: User, record: r.Record, vitals: list[VitalSign], base_url: str
+    user: User, record: r.Record, vitals: list[VitalSign], base_url: str,
+    consultations: Sequence[Consultation] = (),
 ) -> dict[str, Any]:
     subject = {"reference": _urn(user.id), "display": f"{user.first_name} {user.last_name}"}
     patient = _patient(user)
@@ -186,6 +288,7 @@ def record_bundle(
     entries += [_entry(x.id, _medication(x, subject)) for x in record.treatments]
     entries += [_entry(v.id, _observation(v, subject)) for v in vitals]
     entries += [_entry(x.id, _document(x, subject, base_url)) for x in record.documents]
+    entries += _consultation_entries(consultations, subject)
     bundle = {
         "resourceType": "Bundle",
         "id": uuid.uuid4().hex,

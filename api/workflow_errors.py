@@ -6,8 +6,18 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.plan_gate import plan_required_problem
 from api.problems import Problem
+from domain.entitlements import PlanFeature
 from domain.errors import HTTP_STATUS, BusinessError
+
+
+def plan_required_from(cause: ApplicationError) -> Problem:
+    """A process refused for the plan (`business_error(BusinessError.plan_required, detail,
+    feature)`): the same problem as the API's own check."""
+    feature = next((PlanFeature(d) for d in cause.details
+                    if isinstance(d, str) and d in PlanFeature.__members__), None)
+    return plan_required_problem(feature, cause.message)
 
 
 def problem_from_temporal(
@@ -19,6 +29,8 @@ def problem_from_temporal(
         while cause is not None and not isinstance(cause, ApplicationError):
             cause = getattr(cause, "cause", None)
         if isinstance(cause, ApplicationError) and cause.type:
+            if cause.type == BusinessError.plan_required.value:
+                return plan_required_from(cause)
             try:
                 status = HTTP_STATUS[BusinessError(cause.type)]
             except ValueError:

@@ -43,6 +43,19 @@ def _seed(settings: Settings) -> list[str]:
     return asyncio.run(run())
 
 
+def _demo_processes(settings: Settings) -> None:
+    """The demo patient's plan, subscribed and paid through the API like any patient's."""
+    from cli.demo import DemoSetupFailed, run_demo_processes
+
+    if not settings.is_dev:  # the sandbox checkout pages exist in dev only
+        return
+    try:
+        for line in run_demo_processes(f"http://{settings.api_host}:{settings.api_port}"):
+            print(f"  demo: {line}")
+    except DemoSetupFailed as err:
+        print(f"  demo: the demo patient has no plan yet ({err})", file=sys.stderr)
+
+
 def _api(settings: Settings) -> None:
     import uvicorn
 
@@ -125,18 +138,21 @@ def _up(settings: Settings) -> None:
         _wait_for_port(dev.ip, dev.port, 60, "the Temporal dev server")
         _migrate(settings)
         for line in _seed(settings):
-            print(f"  demo account created: {line}")
+            print(f"  demo data: {line}")
         env = {**os.environ, "ESAME_TEMPORAL__ADDRESS": f"{dev.ip}:{dev.port}"}
         esame = [sys.executable, "-m", "cli.main"]
         children.append(subprocess.Popen([*esame, "worker"], env=env, start_new_session=True))
         children.append(subprocess.Popen([*esame, "api"], env=env, start_new_session=True))
         _wait_for_port(settings.api_host, settings.api_port, 60, "the API")
+        _demo_processes(settings)
         from db.seed import DEMO_PASSWORD
 
         print(
             "\nE-same is running:\n"
             f"  API          http://{settings.api_host}:{settings.api_port}  "
             f"(docs at /docs, outbox at /dev/outbox)\n"
+            f"  Email links  {settings.web_links.base}  "
+            "(the pages links lead to: /sign-in, /validate-email, /pay/…)\n"
             f"  Temporal UI  http://{dev.ip}:{dev.ui_port}\n"
             f"  Temporal     {dev.ip}:{dev.port}  (state in {dev.db_filename})\n"
             f"  Database     {settings.database_url}\n"

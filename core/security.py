@@ -38,9 +38,12 @@ def verify_password(password: str, password_hash: str) -> bool:
 DUMMY_PASSWORD_HASH = hash_password("not-a-real-password")
 
 
-def create_access_token(secret: str, subject: str, role: str, ttl: timedelta) -> str:
+def create_access_token(secret: str, subject: str, role: str, ttl: timedelta,
+                        session_version: int = 0) -> str:
+    """`sv` is the account's session version when the token is issued: a password change
+    or reset raises the account's, and the tokens issued before stop working."""
     now = datetime.now(UTC)
-    claims = {"sub": subject, "role": role, "iat": now, "exp": now + ttl}
+    claims = {"sub": subject, "role": role, "sv": session_version, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

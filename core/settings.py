@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from domain.links import WebLinks
+from domain.prices import ExchangeRates
 
 DEV_SECRET_KEY = "dev-only-secret-change-me-in-production-0123456789"
 
@@ -55,6 +59,11 @@ class Durations(BaseModel):
     invitation_expires_after: timedelta = timedelta(days=14)
     doctor_invitation_reminder_after: timedelta = timedelta(days=2)
     doctor_invitation_expires_after: timedelta = timedelta(days=7)
+    # A password reset link works this long (a timer of its process), once.
+    password_reset_expires_after: timedelta = timedelta(hours=1)
+    # A licence still unchecked by an admin this long after registration: the admins are
+    # reminded, and again after as long, until one decides.
+    professional_verification_reminder_after: timedelta = timedelta(days=2)
     payment_deadline: timedelta = timedelta(minutes=30)
     payment_poll_initial: timedelta = timedelta(seconds=10)
     payment_poll_max: timedelta = timedelta(minutes=5)
@@ -64,6 +73,8 @@ class Durations(BaseModel):
     payment_checkout_wait: timedelta = timedelta(seconds=20)
     renewal_reminder_before: timedelta = timedelta(days=3)
     grace_period: timedelta = timedelta(days=7)
+    # Agendas: no slot is offered (or can be booked) sooner than this from now.
+    booking_min_notice: timedelta = timedelta(hours=1)
 
 
 class Limits(BaseModel):
@@ -73,6 +84,11 @@ class Limits(BaseModel):
     invitations_per_day: int = 20
     verification_resends_per_window: int = 5
     verification_resend_window: timedelta = timedelta(hours=1)
+    # Password reset requests, counted whether or not the address has an account (so the
+    # answer tells nothing): per address, and per client (IP address), in one window.
+    password_resets_per_address: int = 3
+    password_resets_per_client: int = 20
+    password_reset_window: timedelta = timedelta(hours=1)
     # Medical record documents: one file's size, files per upload, and the storage of the
     # free tier (no plan); a plan and bought storage raise it (domain/entitlements.py).
     document_max_bytes: int = 20 * 1024 * 1024
@@ -82,6 +98,10 @@ class Limits(BaseModel):
     # is taken to have died with its process (longer than any request takes), and the key
     # is free for the retry.
     idempotency_lease: timedelta = timedelta(minutes=5)
+    # Agendas: the longest range of slots one request may ask for (two months of calendar).
+    slot_range_max_days: int = 62
+    # A closed period (leave, congress) lasts at most this long.
+    closed_period_max_days: int = 366
 
 
 class EmailSettings(BaseModel):
@@ -171,6 +191,34 @@ class PaymentSettings(BaseModel):
     storage_gb_prices: dict[str, int] = Field(default_factory=lambda: {"XAF": 500, "EUR": 100})
 
 
+class PriceSettings(BaseModel):
+    """Exchange rates for prices shown in the payer's currency (domain/prices.py).
+
+    Rates are "units of the currency for 1 EUR" (the euro is the base because XAF is
+    pegged to it: 1 EUR = 655.957 XAF, fixed, not configurable). The defaults are the
+    ECB euro reference rates, rounded, of late 2025; production updates them
+    (ESAME_PRICES__RATES_PER_EUR__USD=1.1612 ...) and says when in `rates_as_of`. A quote
+    keeps the rate it used, so changing them never changes a price already quoted."""
+
+    rates_per_eur: dict[str, Decimal] = Field(default_factory=lambda: {
+        "USD": Decimal("1.16"), "GBP": Decimal("0.87"), "CAD": Decimal("1.62"),
+        "CHF": Decimal("0.93"),
+    })
+    rates_as_of: str = "ECB euro reference rates, 2025-11 (rounded)"
+
+    @field_validator("rates_per_eur", mode="before")
+    @classmethod
+    def _currency_codes(cls, rates: object) -> object:
+        # Environment variables arrive lowercased (ESAME_PRICES__RATES_PER_EUR__USD -> usd),
+        # merged after the file's keys: the later, the stronger.
+        if isinstance(rates, dict):
+            return {str(code).upper(): rate for code, rate in rates.items()}
+        return rates
+
+    def exchange_rates(self) -> ExchangeRates:
+        return ExchangeRates(per_eur=self.rates_per_eur, as_of=self.rates_as_of)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ESAME_",
@@ -183,7 +231,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/esame.sqlite"
     secret_key: str = DEV_SECRET_KEY
     access_token_ttl: timedelta = timedelta(hours=1)
+    # Where the API is reached from outside; unset, where `esame api` listens (below).
     public_base_url: str = "http://127.0.0.1:8000"
+    # The web app, where every link a user receives leads (domain/links.py). Unset, the
+    # API's own URL: in dev the API serves a minimal page for each link.
+    web_base_url: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # One log line per request; benchmarks turn it off.
@@ -198,6 +250,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    prices: PriceSettings = Field(default_factory=PriceSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -221,11 +274,31 @@ class Settings(BaseSettings):
                 raise ValueError("set ESAME_SECRET_KEY (32+ characters) in production")
             if self.payments.sandbox_webhook_secret == PaymentSettings().sandbox_webhook_secret:
                 raise ValueError("set ESAME_PAYMENTS__SANDBOX_WEBHOOK_SECRET in production")
+            if not self.web_base_url:
+                # Outside dev the API serves no pages: links would lead nowhere.
+                raise ValueError("set ESAME_WEB_BASE_URL (the web app) in production")
+        return self
+
+    @model_validator(mode="after")
+    def _public_url_defaults_to_this_api(self) -> Settings:
+        # `make run` on another port (ESAME_API_PORT) still sends links that reach it.
+        if "public_base_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        return self
+
+    @model_validator(mode="after")
+    def _rates_are_valid(self) -> Settings:
+        self.prices.exchange_rates()  # raises on an unsupported currency or a bad rate
         return self
 
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def web_links(self) -> WebLinks:
+        return WebLinks(self.web_base_url or self.public_base_url)
 
 
 @lru_cache

@@ -26,6 +26,14 @@ class AccountStatus(StrEnum):
     expired = "expired"
 
 
+class VerificationStatus(StrEnum):
+    """An admin's check of a doctor's or pharmacist's licence (domain/professionals.py)."""
+
+    pending = "pending"
+    verified = "verified"
+    refused = "refused"
+
+
 class Language(StrEnum):
     fr = "fr"
     en = "en"
@@ -59,21 +67,41 @@ class Me(BaseModel):
     last_name: str
     profile: Profile
     created_at: datetime | None = None
+    # Doctors and pharmacists: an admin's check of their licence, `pending`, `verified`
+    # or `refused` (with the reason); they act as professionals once verified.
+    verification: VerificationStatus | None = None
+    verification_reason: str | None = None
 
 
 class CareLinkStatus(StrEnum):
-    """A patient's doctor: invited (pending), accepted (active), or closed."""
+    """A patient's doctor: invited (pending), accepted (active), or closed (declined,
+    expired, or removed by the patient)."""
 
     pending = "pending"
     active = "active"
     declined = "declined"
     expired = "expired"
+    removed = "removed"
+
+
+# One live link per patient and doctor: asked (pending) or accepted (active); a partial
+# unique index holds the rule (db/models/accounts.py).
+LIVE_CARE_LINK = (CareLinkStatus.pending, CareLinkStatus.active)
 
 
 class InvitationStatus(StrEnum):
     pending = "pending"
     accepted = "accepted"
     expired = "expired"
+
+
+class CareService(StrEnum):
+    """The paid services a doctor may offer, one fee each (domain/care_services.py)."""
+
+    opinion = "opinion"
+    teleconsultation = "teleconsultation"
+    office = "office"
+    record_fill = "record_fill"
 
 
 class DoctorFees(BaseModel):
@@ -90,6 +118,9 @@ class DoctorDirectoryEntry(BaseModel):
     specialty: str
     city: str | None = None
     fees: DoctorFees
+    services: list[CareService] = Field(
+        default_factory=list, description="The paid services offered: those with a fee set "
+        "(above 0). A doctor without fees is listed, and offered for no paid service.")
 
 
 class DoctorRegistration(BaseModel):
@@ -282,6 +313,9 @@ class DoctorLinkInput(BaseModel):
     patient_id: str
     doctor_id: str
     timings: DoctorLinkTimings
+    # A run started for a link already accepted, whose first run ended with the answer
+    # (before links stayed open): it only waits for the link to end.
+    already_active: bool = False
 
 
 class DoctorDecision(BaseModel):
@@ -290,6 +324,12 @@ class DoctorDecision(BaseModel):
 
 class DoctorLinkState(BaseModel):
     status: CareLinkStatus
+
+
+class RemoveDoctor(BaseModel):
+    """The patient takes the doctor out of their list (the `remove` update)."""
+
+    patient_id: str
 
 
 class NotifyDoctorOfInvitation(BaseModel):
@@ -301,6 +341,10 @@ class NotifyDoctorOfInvitation(BaseModel):
 class SetCareLinkStatus(BaseModel):
     link_id: str
     status: CareLinkStatus
+
+
+class EndCareLink(BaseModel):
+    link_id: str
 
 
 class NotifyPatientOfDecision(BaseModel):
@@ -353,5 +397,6 @@ CLOSE_INVITATION = ActivityRef("close_invitation", CloseInvitation, Done)
 NOTIFY_DOCTOR_OF_INVITATION = ActivityRef(
     "notify_doctor_of_invitation", NotifyDoctorOfInvitation, Done)
 SET_CARE_LINK_STATUS = ActivityRef("set_care_link_status", SetCareLinkStatus, Done)
+END_CARE_LINK = ActivityRef("end_care_link", EndCareLink, Done)
 NOTIFY_PATIENT_OF_DECISION = ActivityRef(
     "notify_patient_of_decision", NotifyPatientOfDecision, Done)

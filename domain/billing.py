@@ -94,6 +94,12 @@ class SubscriptionStatus(StrEnum):
     expired = "expired"
 
 
+# A patient has one live subscription at a time (canceled still runs to its period end);
+# a partial unique index holds the rule (db/models/billing.py).
+LIVE_SUBSCRIPTION = (SubscriptionStatus.pending_payment, SubscriptionStatus.active,
+                     SubscriptionStatus.past_due, SubscriptionStatus.canceled)
+
+
 class SubscriptionIn(PaymentRequest):
     plan_id: str = Field(min_length=1, max_length=32)
 

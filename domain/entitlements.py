@@ -7,10 +7,13 @@ SMS) calls `decide_entitlements`, fed by `db.queries.entitlements.load_entitleme
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel
 
+from domain.activity_ref import ActivityRef
 from domain.billing import PlanEntitlements, SubscriptionStatus
+from domain.care import CareService
 
 GB = 1024**3
 
@@ -104,3 +107,59 @@ def sms_to_consume(subscription: SubscriptionFacts | None, balances: Balances,
     if balances.sms_purchased > 0:
         return "purchased"
     return None
+
+
+# --- care services a plan must include ---------------------------------------------------
+
+class PlanFeature(StrEnum):
+    """The plan's switches for care services (`GET /plans` entitlements)."""
+
+    teleconsultation = "teleconsultation"
+    office_appointment = "office_appointment"
+    opinion_request = "opinion_request"
+
+
+# An emergency slot is seen at the office: it is gated like an office visit.
+_FEATURE_OF: dict[CareService, PlanFeature] = {
+    CareService.office: PlanFeature.office_appointment,
+    CareService.emergency: PlanFeature.office_appointment,
+    CareService.teleconsultation: PlanFeature.teleconsultation,
+    CareService.opinion: PlanFeature.opinion_request,
+}
+
+
+def required_feature(service: CareService) -> PlanFeature:
+    return _FEATURE_OF[service]
+
+
+def missing_feature(entitlements: Entitlements, service: CareService) -> PlanFeature | None:
+    """The plan feature `service` needs and the user's plan lacks, or None if allowed.
+
+    Checked by the API when a care process is asked for (api/plan_gate.py) and again by the
+    process when it confirms (the `CHECK_PLAN` activity): the plan may lapse meanwhile."""
+    feature = required_feature(service)
+    allowed: bool = getattr(entitlements, feature.value)
+    return None if allowed else feature
+
+
+def plan_required_detail(feature: PlanFeature) -> str:
+    return (f"Your plan does not include {feature.value}: choose a plan that does "
+            "(GET /api/v1/plans).")
+
+
+class CheckPlan(BaseModel):
+    """Activity input: may this user have this care service now?"""
+
+    user_id: str
+    service: CareService
+
+
+class PlanChecked(BaseModel):
+    allowed: bool
+    feature: PlanFeature
+    plan: str
+    # The problem's detail when not allowed (raise it as BusinessError.plan_required).
+    detail: str | None = None
+
+
+CHECK_PLAN = ActivityRef("check_plan", CheckPlan, PlanChecked)

@@ -15,6 +15,8 @@ class BusinessError(StrEnum):
     invalid = "Invalid"
     too_many_attempts = "TooManyAttempts"
     payment_declined = "PaymentDeclined"
+    # The user's plan does not include the care service (domain.entitlements.PlanFeature).
+    plan_required = "PlanRequired"
     # The provider refused to pay a refund back, or has not confirmed it in time.
     refund_failed = "RefundFailed"
 
@@ -22,6 +24,7 @@ class BusinessError(StrEnum):
 HTTP_STATUS = {
     BusinessError.bad_request: 400,
     BusinessError.forbidden: 403,
+    BusinessError.plan_required: 403,
     BusinessError.not_found: 404,
     BusinessError.conflict: 409,
     BusinessError.invalid: 422,

@@ -34,3 +34,7 @@ def payment_workflow_id(payment_id: str) -> str:
 
 def subscription_workflow_id(subscription_id: str) -> str:
     return f"subscription-{subscription_id}"
+
+
+def password_reset_workflow_id(reset_id: str) -> str:
+    return f"password-reset-{reset_id}"

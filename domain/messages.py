@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from domain.activity_ref import ActivityRef
 from domain.templates import Templates
+from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
+from domain.templates.professionals import PROFESSIONAL_TEMPLATES
 
 
 class Channel(StrEnum):
@@ -64,7 +66,9 @@ class OutboxItem(BaseModel):
 # with `data`.
 TEMPLATES: Templates = {
     **ACCOUNT_TEMPLATES,
+    **ACCOUNT_SETTINGS_TEMPLATES,
     **BILLING_TEMPLATES,
+    **PROFESSIONAL_TEMPLATES,
 }
 
 

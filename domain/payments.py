@@ -101,6 +101,9 @@ class PaymentView(BaseModel):
     provider: ProviderName
     amount: Money
     checkout_url: str | None = None
+    payment_url: str | None = Field(
+        default=None, description="The web app's page of this payment: where the payer "
+        "pays it (on to checkout_url, or the instructions), and comes back to.")
     instructions: str | None = None
     client_secret: str | None = Field(
         default=None, description="Stripe: confirm the PaymentIntent with Stripe.js.")

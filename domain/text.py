@@ -9,7 +9,12 @@ Two annotated types for every free-text input of the API (and of new ones):
   "\\n") and tabs are kept.
 
 Give the length with `Field`, as for a plain `str`:
-`city: Annotated[SingleLineText, Field(max_length=100)]`.
+`city: Annotated[SingleLineText, Field(max_length=100)]`. `CleanLine` and `CleanParagraphs`
+are the same rules as bare validators: `Annotated[str, Field(max_length=200), CleanLine]`.
+
+Refused: control characters (Cc), invisible format characters (Cf: bidi overrides that can
+hide text, zero-width spaces; the zero-width joiners that scripts and emoji need are kept),
+surrogates, private-use and unassigned code points, line and paragraph separators.
 
 `printable` is for the other way: text already stored (possibly before these rules) made
 safe for a format that refuses control characters, such as FHIR; it never fails.
@@ -24,12 +29,21 @@ from pydantic import AfterValidator, Field
 
 REPLACEMENT = "\ufffd"
 _LINE_SEPARATORS = ("\u2028", "\u2029")
+_JOINERS = ("\u200c", "\u200d")
 
 
-def _refused(char: str, *, multi_line: bool) -> bool:
+def _control(char: str, *, multi_line: bool) -> bool:
+    """What no text keeps: control characters, surrogates, line separators."""
     if multi_line and char in "\n\t":
         return False
     return unicodedata.category(char) in ("Cc", "Cs") or char in _LINE_SEPARATORS
+
+
+def _refused(char: str, *, multi_line: bool) -> bool:
+    """What typed text may not hold: the above, and invisible or meaningless characters."""
+    if _control(char, multi_line=multi_line):
+        return True
+    return unicodedata.category(char) in ("Cf", "Co", "Cn") and char not in _JOINERS
 
 
 def _spaces(value: str) -> str:
@@ -45,7 +59,7 @@ def _checked(value: str, *, multi_line: bool) -> str:
     if bad is not None:
         kind = "text without control characters" if multi_line else (
             "one line of text, without line breaks, tabs or control characters")
-        raise ValueError(f"must be {kind} (found U+{ord(bad):04X})")
+        raise ValueError(f"must be {kind} (found the control character U+{ord(bad):04X})")
     if not value:
         raise ValueError("must not be blank")
     return value
@@ -77,6 +91,10 @@ MultiLineText = Annotated[
           json_schema_extra={"pattern": _TEXT_PATTERN}),
 ]
 
+# The same rules as bare validators, for `Annotated[str, Field(...), CleanLine]`.
+CleanLine = AfterValidator(single_line)
+CleanParagraphs = AfterValidator(multi_line)
+
 
 def printable(value: str) -> str:
     """`value` with every control character (but line breaks and tabs) replaced by U+FFFD
@@ -84,7 +102,7 @@ def printable(value: str) -> str:
     if nothing readable is left. What FHIR's `string` accepts, whatever was stored."""
     value = value.replace("\r\n", "\n")
     cleaned = "".join(
-        REPLACEMENT if _refused(c, multi_line=True) and c != "\r"
+        REPLACEMENT if _control(c, multi_line=True) and c != "\r"
         else " " if c.isspace() and c not in "\n\t\r" else c
         for c in value
     ).strip()

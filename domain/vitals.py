@@ -133,3 +133,46 @@ class Vital(BaseModel):
     systolic: float | None = None
     diastolic: float | None = None
     unit: str
+
+
+# --- sharing with a doctor ----------------------------------------------------------------
+
+class VitalShareIn(BaseModel):
+    doctor_id: str = Field(min_length=1, max_length=32)
+    types: list[VitalType] | None = Field(
+        default=None, min_length=1,
+        description="The types shared with this doctor (all of today's types when absent). "
+                    "Sharing again replaces the doctor's types.")
+
+
+class VitalShareView(BaseModel):
+    """What one of the patient's doctors may read of their vital signs."""
+
+    doctor_id: str
+    doctor_first_name: str
+    doctor_last_name: str
+    types: list[VitalType]
+    shared_at: datetime
+    updated_at: datetime
+
+
+def shared_types(types: list[VitalType] | None) -> list[VitalType]:
+    """The types of a share, each once, in the order of the list of types."""
+    chosen = set(types) if types is not None else set(VitalType)
+    return [t for t in VitalType if t in chosen]
+
+
+class PatientShares(BaseModel):
+    vital_types: list[VitalType]
+    documents: int = Field(description="How many documents the patient shares with you.")
+
+
+class DoctorPatient(BaseModel):
+    """One of a doctor's active patients, with what they share with the doctor."""
+
+    patient_id: str
+    esame_id: str
+    first_name: str
+    last_name: str
+    since: datetime
+    shares: PatientShares

@@ -32,6 +32,9 @@ from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
 from workers.main import WorkerDeps, build_worker
 
+# `app`, `client`, `patient`, `doctor`: the API in process without Temporal, for plain data.
+pytest_plugins = ("tests.support.in_process",)
+
 BIN = Path(sys.executable).parent
 SEARCH_ATTRIBUTES = [
     SearchAttributeKey.for_keyword(name)

@@ -18,9 +18,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.accounts import AccountActivities
 from activities.billing import BillingActivities
 from activities.care_links import CareLinkActivities
+from activities.consultations import ConsultationActivities
 from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
+from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
+from activities.plans import PlanActivities
+from activities.professionals import ProfessionalActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
@@ -32,7 +36,9 @@ from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.invitation import InvitationWorkflow
+from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
+from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
@@ -67,6 +73,8 @@ def workflows() -> list[type]:
         AccountExistsNoticeWorkflow,
         InvitationWorkflow,
         DoctorLinkWorkflow,
+        PasswordResetWorkflow,
+        ProfessionalVerificationWorkflow,
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
@@ -76,21 +84,28 @@ def workflows() -> list[type]:
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     messaging = MessagingActivities(deps.sessions, deps.email, deps.sms)
     payments = PaymentActivities(deps.sessions, deps.payments, deps.settings.public_base_url,
-                                 deps.settings.payments.invoice_prefix)
+                                 deps.settings.payments.invoice_prefix,
+                                 deps.settings.web_links)
     billing = BillingActivities(deps.sessions)
     accounts = AccountActivities(deps.settings, deps.sessions, messaging)
     invitations = InvitationActivities(deps.settings, deps.sessions, messaging)
     care_links = CareLinkActivities(deps.settings, deps.sessions, messaging)
+    password_resets = PasswordResetActivities(deps.settings, deps.sessions, messaging)
+    professionals = ProfessionalActivities(deps.settings, deps.sessions, messaging)
     return [
         messaging.send_message,
         *accounts.all(),
         *invitations.all(),
         *care_links.all(),
+        *password_resets.all(),
+        *professionals.all(),
         payments.create_payment, payments.check_payment_status, payments.record_payment_status,
         payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
         payments.check_refund_status, payments.record_refund_failed, payments.save_card,
         billing.record_subscription, billing.grant_period_allowance, billing.record_purchase,
         billing.credit_purchase,
+        *ConsultationActivities(deps.sessions).all(),
+        *PlanActivities(deps.sessions).all(),
     ]
 
 

@@ -199,6 +199,9 @@ class SubscriptionWorkflow:
                 f"renewal-{sub.period}-card-declined")
             await self._notify(link, key,
                                {"checkout_url": view.checkout_url or "",
+                                # The payment's page in the web app (payments created
+                                # before it existed have the provider's page only).
+                                "payment_url": view.payment_url or view.checkout_url or "",
                                 "instructions": view.instructions or "",
                                 "amount": _format(view.amount.amount, view.amount.currency),
                                 "plan": plan.name})

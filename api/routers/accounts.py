@@ -7,6 +7,7 @@ The account's status belongs to its workflow (`account-<id>`): these routes save
 from __future__ import annotations
 
 import asyncio
+import logging
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
@@ -26,10 +27,12 @@ from api.account_processes import (
 )
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient
 from api.problems import Problem
+from api.professional_processes import start_professional_verification
 from api.workflow_errors import problem_from_temporal
 from core.security import create_access_token, hash_password, hash_secret
 from db.base import utcnow
-from db.models import DoctorProfile, Pharmacy, User
+from db.models import DoctorProfile, Pharmacy, ProfessionalVerification, User
+from db.queries.professionals import verification_of
 from db.queries.rate_limits import count_recent, record_event
 from domain.accounts import (
     AccountState,
@@ -51,8 +54,10 @@ from domain.dates import PastDate
 from domain.errors import InvalidField
 from domain.ids import new_esame_id
 from domain.money import SUPPORTED_CURRENCIES, supported_currency
+from domain.professionals import VerificationStatus, is_professional
 from domain.text import SingleLineText
 
+log = logging.getLogger(__name__)
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["accounts"])
 
@@ -153,8 +158,21 @@ async def register(
                                 listed=False)
         session.add(profile)
         created.insert(0, profile)
+    professional = is_professional(user.role)
+    if professional:
+        # Listed, and acting as a professional, once an admin has checked the licence.
+        verification = ProfessionalVerification(
+            user_id=user.id, status=VerificationStatus.pending.value)
+        session.add(verification)
+        created.insert(0, verification)
     await commit_then_start(
         session, lambda: start_account_validation(temporal, settings, user), *created)
+    if professional:
+        try:
+            await start_professional_verification(temporal, settings, user)
+        except Exception:
+            # The account is whole; the check's process starts with the admin's decision.
+            log.warning("the verification of %s did not start", user.id, exc_info=True)
     return RegistrationAccepted()
 
 
@@ -173,7 +191,8 @@ async def validate_email(
     await _update(account_handle(temporal, user.id), "validate_email", ValidateEmail(),
                   closed_status=400, closed_detail="This link has expired.")
     return EmailValidated(access_token=create_access_token(
-        settings.secret_key, user.id, user.role, settings.access_token_ttl))
+        settings.secret_key, user.id, user.role, settings.access_token_ttl,
+        user.session_version))
 
 
 # --- my account -----------------------------------------------------------------------
@@ -212,7 +231,7 @@ class Consent(BaseModel):
         description="Consent to share medical data with the doctors one chooses.")
 
 
-def me_view(user: User) -> Me:
+def me_view(user: User, verification: ProfessionalVerification | None = None) -> Me:
     return Me(
         id=user.id, esame_id=user.esame_id, email=user.email or user.expired_email or "",
         role=Role(user.role), status=AccountStatus(user.status), first_name=user.first_name,
@@ -223,13 +242,15 @@ def me_view(user: User) -> Me:
             date_of_birth=user.date_of_birth, sex=Sex(user.sex) if user.sex else None,
             language=Language(user.language),
         ),
+        verification=VerificationStatus(verification.status) if verification else None,
+        verification_reason=verification.reason if verification else None,
     )
 
 
 @me_router.get("", response_model=Me)
-async def get_me(user: CurrentUser) -> Me:
+async def get_me(user: CurrentUser, session: SessionDep) -> Me:
     """The signed-in account: identity, status and profile."""
-    return me_view(user)
+    return me_view(user, await verification_of(session, user.id))
 
 
 @me_router.put("/profile", response_model=Me,
@@ -252,7 +273,7 @@ async def save_profile(
         # The process sends the code once it knows; it answers when the code is sent.
         await _update(account_handle(temporal, user.id), "profile_saved", ProfileSaved())
         await session.refresh(user)
-    return me_view(user)
+    return me_view(user, await verification_of(session, user.id))
 
 
 @me_router.post("/verification", response_model=AccountState,

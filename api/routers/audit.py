@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.cursors import keyset, page
-from api.deps import SessionDep, require_role
-from db.models import AuditEntry, User
+from api.deps import ActiveAdmin, SessionDep
+from db.models import AuditEntry
 from db.queries.audit import Outcome, record_access
-from domain.accounts import Role
 from domain.pagination import Page
 from domain.record import AuditRecord
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-ActiveAdmin = Annotated[User, Depends(require_role(Role.admin))]
 
 
 @router.get("/audit", response_model=Page[AuditRecord])

@@ -52,6 +52,7 @@ async def login(
     await session.commit()
     return Token(
         access_token=create_access_token(
-            settings.secret_key, user.id, user.role, settings.access_token_ttl
+            settings.secret_key, user.id, user.role, settings.access_token_ttl,
+            user.session_version,
         )
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import WithStartWorkflowOperation
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -17,6 +18,7 @@ from temporalio.common import (
 
 from api.cursors import keyset, page
 from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep, TemporalClient
+from api.one_at_a_time import insert_or_conflict
 from api.payments import (
     checked_amount,
     checked_request,
@@ -25,15 +27,18 @@ from api.payments import (
     subscription_timings,
 )
 from api.problems import Problem
+from api.processes import process_exists
 from api.workflow_errors import problem_from_temporal
 from core.security import decode_access_token
 from core.settings import Settings
+from db.base import utcnow
 from db.models import BillingAddress as BillingAddressRow
 from db.models import Invoice as InvoiceRow
 from db.models import Payment as PaymentRow
 from db.models import Plan as PlanRow
 from db.models import Subscription as SubscriptionRow
 from db.models import User
+from db.models.billing import LIVE_SUBSCRIPTION_PER_USER
 from db.queries.entitlements import current_subscription, load_entitlements, plan_entitlements
 from db.queries.payments import payment_view
 from domain.billing import (
@@ -72,8 +77,6 @@ router = APIRouter(prefix="/api/v1", tags=["billing"])
 
 ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
 ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
-LIVE_SUBSCRIPTION = (SubscriptionStatus.pending_payment, SubscriptionStatus.active,
-                     SubscriptionStatus.past_due, SubscriptionStatus.canceled)
 
 
 # --- billing addresses ------------------------------------------------------------------------
@@ -130,12 +133,13 @@ async def _page(session: AsyncSession, model, user_id: str, limit: int,  # type:
 # --- payments ---------------------------------------------------------------------------------
 
 @router.get("/payments/{payment_id}", response_model=PaymentView)
-async def get_payment(payment_id: str, user: ActiveUser, session: SessionDep) -> PaymentView:
+async def get_payment(payment_id: str, user: ActiveUser, session: SessionDep,
+                      settings: SettingsDep) -> PaymentView:
     """One of the caller's payments."""
     row = await session.get(PaymentRow, payment_id)
     if row is None or row.user_id != user.id:
         raise Problem(404, "No such payment.")
-    return payment_view(row)
+    return payment_view(row, settings.web_links)
 
 
 # --- plans ------------------------------------------------------------------------------------
@@ -216,15 +220,28 @@ async def subscribe(
     body: SubscriptionIn, user: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> SubscriptionCreated:
-    """Subscribe to a plan: starts the subscription and its first payment."""
+    """Subscribe to a plan: starts the subscription and its first payment.
+
+    One live subscription per patient, decided by the database: the subscription's row
+    goes in first, in its first status, and a second one of the same instant is refused
+    (409) before any process or payment starts."""
     plan = await _active_plan(session, body.plan_id)
     snapshot = await checked_request(session, settings, user, body)
     terms = _terms(plan, user.currency or "")
     checked_amount(terms.price, user)
-    existing = await current_subscription(session, user.id)
-    if existing is not None and existing.status in LIVE_SUBSCRIPTION:
-        raise Problem(409, "You already have a subscription: change its plan or cancel it.")
-    subscription_id = new_id()
+    await _release_orphan(session, temporal, user.id,
+                          settings.durations.registration_commit_timeout)
+    row = SubscriptionRow(
+        id=new_id(), user_id=user.id, plan_id=plan.id,
+        status=SubscriptionStatus.pending_payment.value, payment_method=snapshot.method.value,
+        provider=snapshot.provider.value,
+        operator=snapshot.operator.value if snapshot.operator else None,
+        payer_phone=snapshot.phone, billing_address_id=snapshot.billing_address_id)
+    await insert_or_conflict(
+        session, row, rule=LIVE_SUBSCRIPTION_PER_USER,
+        detail="You already have a subscription: change its plan or cancel it.")
+    await session.commit()
+    subscription_id = row.id
     start = WithStartWorkflowOperation(
         SubscriptionWorkflow.run,
         SubscriptionInput(subscription_id=subscription_id, payer=payer(user, snapshot),
@@ -238,9 +255,29 @@ async def subscribe(
     try:
         created: SubscriptionCreated = await temporal.execute_update_with_start_workflow(
             "checkout", start_workflow_operation=start, result_type=SubscriptionCreated)
+    except WorkflowUpdateFailedError as err:
+        raise problem_from_temporal(err) from err  # the process runs and records its end
     except Exception as err:
+        if not await process_exists(temporal, subscription_workflow_id(subscription_id)):
+            # No process took it (or none can be told of): the place is free again.
+            await session.delete(row)
+            await session.commit()
         raise problem_from_temporal(err) from err
     return created
+
+
+async def _release_orphan(session: AsyncSession, temporal: TemporalClient, user_id: str,
+                          commit_timeout: timedelta) -> None:
+    """A subscription row left waiting for its process (the API died between its commit
+    and the start) would hold the patient's place for good: past the commit timeout
+    without a process, it is removed."""
+    row = await current_subscription(session, user_id)
+    if (row is None or row.status != SubscriptionStatus.pending_payment
+            or utcnow() - row.created_at < commit_timeout
+            or await process_exists(temporal, subscription_workflow_id(row.id)) is not False):
+        return
+    await session.delete(row)
+    await session.commit()
 
 
 async def _subscription_view(session: AsyncSession, row: SubscriptionRow,

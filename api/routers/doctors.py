@@ -8,28 +8,38 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.account_processes import commit_then_start, doctor_link_handle, start_doctor_link
+from api.account_processes import (
+    commit_then_start,
+    doctor_link_handle,
+    heal_doctor_link,
+    remove_doctor_link,
+    start_doctor_link,
+)
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import (
-    ActiveDoctor,
     ActivePatient,
     ActiveUser,
     SessionDep,
     SettingsDep,
     TemporalClient,
+    VerifiedDoctor,
 )
+from api.one_at_a_time import insert_or_existing
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
 from db.base import utcnow
 from db.models import CareLink, DoctorProfile, User
+from db.models.accounts import LIVE_CARE_LINK_PER_PAIR
+from db.queries.professionals import doctor_fees, listed_doctor, listed_doctors, verified
 from domain.accounts import (
-    AccountStatus,
+    LIVE_CARE_LINK,
     CareLinkStatus,
     DoctorDecision,
     DoctorDirectoryEntry,
@@ -37,9 +47,9 @@ from domain.accounts import (
     DoctorInvitationView,
     DoctorLinkState,
     MyDoctor,
-    Role,
 )
-from domain.money import Money, fee_problem
+from domain.care_services import offered_services
+from domain.money import fee_problem
 from domain.pagination import Page
 
 directory_router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
@@ -51,28 +61,12 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 _CITY = func.coalesce(DoctorProfile.city, User.city)
 
 
-def _listed_doctors() -> Select[User, DoctorProfile]:
-    return (
-        select(User, DoctorProfile)
-        .join(DoctorProfile, DoctorProfile.user_id == User.id)
-        .where(User.role == Role.doctor.value, User.status == AccountStatus.active.value,
-               DoctorProfile.listed.is_(True))
-    )
-
-
-def _fees(profile: DoctorProfile) -> DoctorFees:
-    def fee(amount: int) -> Money:
-        return Money(amount=amount, currency=profile.fee_currency)
-
-    return DoctorFees(opinion=fee(profile.fee_opinion),
-                      teleconsultation=fee(profile.fee_teleconsultation),
-                      office=fee(profile.fee_office), record_fill=fee(profile.fee_record_fill))
-
-
-def _entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
+def directory_entry(user: User, profile: DoctorProfile) -> DoctorDirectoryEntry:
+    fees = doctor_fees(profile)
     return DoctorDirectoryEntry(
         id=user.id, first_name=user.first_name, last_name=user.last_name,
-        specialty=profile.specialty, city=profile.city or user.city, fees=_fees(profile))
+        specialty=profile.specialty, city=profile.city or user.city, fees=fees,
+        services=offered_services(fees))
 
 
 @directory_router.get("", response_model=Page[DoctorDirectoryEntry])
@@ -83,7 +77,7 @@ async def directory(
     limit: Limit = 20, cursor: str | None = None,
 ) -> Page[DoctorDirectoryEntry]:
     """The directory of listed doctors, searchable by name, specialty or city."""
-    query = _listed_doctors()
+    query = listed_doctors()
     if q and q.strip():
         pattern = f"%{q.strip().lower()}%"
         query = query.where(or_(*(func.lower(column).like(pattern) for column in (
@@ -98,7 +92,7 @@ async def directory(
         query = query.where(or_(User.last_name > last_name,
                                 and_(User.last_name == last_name, User.id > last_id)))
     rows = (await session.execute(query.order_by(User.last_name, User.id).limit(limit + 1))).all()
-    items = [_entry(user, profile) for user, profile in rows[:limit]]
+    items = [directory_entry(user, profile) for user, profile in rows[:limit]]
     return Page(items=items,
                 next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
 
@@ -116,7 +110,7 @@ def _my_doctor(link: CareLink, doctor: User, profile: DoctorProfile) -> MyDoctor
                     created_at=link.created_at)
 
 
-_OPEN = (CareLinkStatus.pending.value, CareLinkStatus.active.value)
+_OPEN = [status.value for status in LIVE_CARE_LINK]
 
 
 @my_doctors_router.post("", status_code=202, response_model=MyDoctor,
@@ -126,19 +120,30 @@ async def invite_doctor(
     temporal: TemporalClient,
 ) -> MyDoctor:
     """Ask a listed doctor to become one of the patient's doctors."""
-    found = (await session.execute(_listed_doctors().where(User.id == body.doctor_id))).first()
+    found = await listed_doctor(session, body.doctor_id)
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
     doctor, profile = found
-    existing = await session.scalar(select(CareLink).where(
-        CareLink.patient_id == patient.id, CareLink.doctor_id == doctor.id,
-        CareLink.status.in_(_OPEN)))
-    if existing is not None:  # asked already: the same request, no second email
-        return _my_doctor(existing, doctor, profile)
-    link = CareLink(patient_id=patient.id, doctor_id=doctor.id,
-                    status=CareLinkStatus.pending.value, created_at=utcnow())
-    session.add(link)
-    await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link), link)
+
+    async def live_link() -> CareLink | None:
+        return await session.scalar(select(CareLink).where(
+            CareLink.patient_id == patient.id, CareLink.doctor_id == doctor.id,
+            CareLink.status.in_(_OPEN)).execution_options(populate_existing=True))
+
+    # Asked already (a moment ago, or at this very instant): the same request, no second
+    # email. The database decides between two requests of the same instant.
+    asked = await live_link()
+    if asked is not None:
+        if asked.status == CareLinkStatus.pending:
+            await heal_doctor_link(temporal, settings, asked)
+        return _my_doctor(asked, doctor, profile)
+    link, created = await insert_or_existing(
+        session, CareLink(patient_id=patient.id, doctor_id=doctor.id,
+                          status=CareLinkStatus.pending.value, created_at=utcnow()),
+        rule=LIVE_CARE_LINK_PER_PAIR, existing=live_link)
+    if created:
+        await commit_then_start(session, lambda: start_doctor_link(temporal, settings, link),
+                                link)
     return _my_doctor(link, doctor, profile)
 
 
@@ -151,7 +156,8 @@ async def my_doctors(
         select(CareLink, User, DoctorProfile)
         .join(User, User.id == CareLink.doctor_id)
         .join(DoctorProfile, DoctorProfile.user_id == User.id)
-        .where(CareLink.patient_id == patient.id, CareLink.status.in_(_OPEN))
+        .where(CareLink.patient_id == patient.id, CareLink.status.in_(_OPEN),
+               verified(User.id))
     )
     query = await _after(session, query, cursor, CareLink.patient_id == patient.id)
     rows = (await session.execute(
@@ -159,6 +165,29 @@ async def my_doctors(
     items = [_my_doctor(*row) for row in rows[:limit]]
     return Page(items=items,
                 next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+@my_doctors_router.delete("/{doctor_id}", status_code=204, response_class=Response,
+                          responses={404: {"description": "not one of the patient's doctors"}})
+async def remove_doctor(
+    doctor_id: str, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
+    temporal: TemporalClient,
+) -> Response:
+    """The doctor leaves the patient's list (a request not yet answered is withdrawn), and
+    what was shared with them (documents, vitals) stops being shared; paid processes with
+    that doctor go on. Done by the link's process, so its run in Temporal shows it."""
+    links = (await session.scalars(select(CareLink).where(
+        CareLink.patient_id == patient.id, CareLink.doctor_id == doctor_id,
+        CareLink.status.in_(_OPEN)))).all()
+    if not links:
+        raise Problem(404, "This doctor is not in your list.")
+    for link in links:
+        try:
+            await remove_doctor_link(temporal, settings, link)
+        except (WorkflowUpdateFailedError, RPCError) as err:
+            raise problem_from_temporal(err, closed_detail="This link is already closed.") \
+                from err
+    return Response(status_code=204)
 
 
 # --- the doctor's side ------------------------------------------------------------------
@@ -172,7 +201,7 @@ def _request_view(link: CareLink, patient: User) -> DoctorInvitationView:
 
 @doctor_side_router.get("", response_model=Page[DoctorInvitationView])
 async def doctor_invitations(
-    doctor: ActiveDoctor, session: SessionDep,
+    doctor: VerifiedDoctor, session: SessionDep,
     status: CareLinkStatus = CareLinkStatus.pending, limit: Limit = 20,
     cursor: str | None = None,
 ) -> Page[DoctorInvitationView]:
@@ -192,7 +221,7 @@ async def doctor_invitations(
 @doctor_side_router.post("/{link_id}/accept", response_model=DoctorInvitationView,
                          responses={404: {}, 409: {"description": "already answered"}})
 async def accept(
-    link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
+    link_id: str, doctor: VerifiedDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
     """Accept a patient's request: the doctor becomes one of their doctors."""
     return await _answer(link_id, "accept", doctor, session, temporal)
@@ -201,7 +230,7 @@ async def accept(
 @doctor_side_router.post("/{link_id}/decline", response_model=DoctorInvitationView,
                          responses={404: {}, 409: {"description": "already answered"}})
 async def decline(
-    link_id: str, doctor: ActiveDoctor, session: SessionDep, temporal: TemporalClient
+    link_id: str, doctor: VerifiedDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
     """Decline a patient's request."""
     return await _answer(link_id, "decline", doctor, session, temporal)
@@ -241,7 +270,8 @@ async def _after(session: SessionDep, query: Select, cursor: str | None,  # type
 
 # --- a doctor's fees ----------------------------------------------------------------------
 
-async def _doctor_profile(session: SessionDep, doctor: User) -> DoctorProfile:
+async def own_doctor_profile(session: AsyncSession, doctor: User) -> DoctorProfile:
+    """The signed-in doctor's profile (404 for an account without one)."""
     profile = await session.get(DoctorProfile, doctor.id)
     if profile is None:
         raise Problem(404, "This doctor has no doctor profile.")
@@ -253,20 +283,22 @@ _NO_PROFILE: dict[int | str, dict[str, Any]] = {
 
 
 @doctor_fees_router.get("", response_model=DoctorFees, responses=_NO_PROFILE)
-async def my_fees(doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
+async def my_fees(doctor: VerifiedDoctor, session: SessionDep) -> DoctorFees:
     """The doctor's fees for each service."""
-    return _fees(await _doctor_profile(session, doctor))
+    return doctor_fees(await own_doctor_profile(session, doctor))
 
 
 @doctor_fees_router.put("", response_model=DoctorFees, responses={
     **_NO_PROFILE,
     422: {"description": "A fee out of range, or in another currency than the doctor's."}})
-async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDep) -> DoctorFees:
+async def set_my_fees(body: DoctorFees, doctor: VerifiedDoctor,
+                      session: SessionDep) -> DoctorFees:
     """Set the doctor's fees for each service.
 
     The doctor's prices, shown in the directory and charged by later processes. They are
-    in the doctor's own currency (fixed with their profile); 0 means free."""
-    profile = await _doctor_profile(session, doctor)
+    in the doctor's own currency (fixed with their profile); 0 means the service is not
+    offered (domain/care_services.py)."""
+    profile = await own_doctor_profile(session, doctor)
     currency = doctor.currency or profile.fee_currency
     fees = {"opinion": body.opinion, "teleconsultation": body.teleconsultation,
             "office": body.office, "record_fill": body.record_fill}
@@ -283,4 +315,4 @@ async def set_my_fees(body: DoctorFees, doctor: ActiveDoctor, session: SessionDe
         body.teleconsultation.amount)
     profile.fee_office, profile.fee_record_fill = body.office.amount, body.record_fill.amount
     await session.commit()
-    return _fees(profile)
+    return doctor_fees(profile)

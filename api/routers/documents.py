@@ -14,13 +14,14 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cursors import keyset, page
-from api.deps import ActiveDoctor, ActivePatient, ActiveUser, SessionDep, SettingsDep
+from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep, VerifiedDoctor
 from api.problems import Problem
 from api.routers.record import document_out
 from db.base import utcnow
 from db.models import CareLink, Document, DocumentReport, DocumentShare, User
 from db.queries.audit import Outcome, record_access
 from db.queries.entitlements import load_entitlements
+from db.queries.professionals import verified
 from domain import record as r
 from domain.accounts import CareLinkStatus, Role
 from domain.documents import safe_filename, sniff_content_type
@@ -46,11 +47,18 @@ StorageDep = Annotated[DocumentStorage, Depends(get_storage)]
 
 # --- access -----------------------------------------------------------------------------
 
-async def is_active_doctor_of(session: AsyncSession, doctor_id: str, patient_id: str) -> bool:
-    link = await session.scalar(select(CareLink.id).where(
+async def is_active_doctor_of(session: AsyncSession, doctor_id: str, patient_id: str, *,
+                              for_update: bool = False) -> bool:
+    """Whether the doctor is one of the patient's active doctors, with a verified licence (a
+    refused one never acts). `for_update` when about to share with them: the link's row
+    stays locked until the share is committed, so a removal of the doctor at that moment
+    (which ends every share) waits and then sees the share (PostgreSQL; SQLite has a single
+    writer)."""
+    query = select(CareLink.id).where(
         CareLink.patient_id == patient_id, CareLink.doctor_id == doctor_id,
-        CareLink.status == CareLinkStatus.active.value,
-    ).limit(1))
+        CareLink.status == CareLinkStatus.active.value, verified(CareLink.doctor_id),
+    ).limit(1)
+    link = await session.scalar(query.with_for_update() if for_update else query)
     return link is not None
 
 
@@ -258,7 +266,7 @@ async def share(
 
     Sharing again answers 200."""
     await document_access(session, user, document_id, "document.share", owner_only=True)
-    if not await is_active_doctor_of(session, body.doctor_id, user.id):
+    if not await is_active_doctor_of(session, body.doctor_id, user.id, for_update=True):
         raise Problem(422, "You can share only with one of your active doctors.",
                       errors=[{"location": "body",
                                "field": "doctor_id", "message": "not one of your active doctors"}])
@@ -300,7 +308,7 @@ async def revoke(
 @router.get("/doctor/shared-documents", response_model=Page[r.SharedDocument],
             tags=["doctors"])
 async def shared_with_me(
-    doctor: ActiveDoctor,
+    doctor: VerifiedDoctor,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,

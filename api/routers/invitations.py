@@ -12,9 +12,11 @@ from sqlalchemy import and_, func, or_, select
 from api.account_processes import commit_then_start, start_invitation
 from api.cursors import decode_id_cursor, encode_id_cursor
 from api.deps import ActiveUser, SessionDep, SettingsDep, TemporalClient
+from api.one_at_a_time import insert_or_existing
 from api.problems import Problem
 from db.base import utcnow
 from db.models import Invitation
+from db.models.accounts import INVITATION_PER_ADDRESS
 from domain.accounts import InvitationStatus, InvitationView
 from domain.pagination import Page
 
@@ -43,8 +45,13 @@ async def invite(
         raise Problem(422, "You cannot invite yourself.",
                       errors=[{"location": "body",
                                "field": "email", "message": "your own address"}])
-    existing = await session.scalar(
-        select(Invitation).where(Invitation.inviter_id == user.id, Invitation.email == email))
+
+    async def mine() -> Invitation | None:
+        return await session.scalar(
+            select(Invitation).where(Invitation.inviter_id == user.id,
+                                     Invitation.email == email))
+
+    existing = await mine()
     if existing is not None:  # one invitation per friend: no second email
         return _view(existing)
     sent_today = await session.scalar(
@@ -53,11 +60,14 @@ async def invite(
     if (sent_today or 0) >= settings.limits.invitations_per_day:
         raise Problem(429, "You have sent enough invitations for today.",
                       headers={"Retry-After": str(24 * 3600)})
-    invitation = Invitation(inviter_id=user.id, email=email,
-                            status=InvitationStatus.pending.value, created_at=utcnow())
-    session.add(invitation)
-    await commit_then_start(
-        session, lambda: start_invitation(temporal, settings, invitation), invitation)
+    # Two requests of the same instant: the database keeps one, both answer with it.
+    invitation, created = await insert_or_existing(
+        session, Invitation(inviter_id=user.id, email=email,
+                            status=InvitationStatus.pending.value, created_at=utcnow()),
+        rule=INVITATION_PER_ADDRESS, existing=mine)
+    if created:
+        await commit_then_start(
+            session, lambda: start_invitation(temporal, settings, invitation), invitation)
     return _view(invitation)
 
 

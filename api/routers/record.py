@@ -15,6 +15,7 @@ from db.models import (
     Allergy,
     Antecedent,
     AttendingDoctor,
+    Consultation,
     DoctorProfile,
     Document,
     DrugProduct,
@@ -23,8 +24,9 @@ from db.models import (
     VitalSign,
 )
 from db.queries.audit import Outcome, record_access
+from db.queries.consultations import consultation_views, published
+from db.queries.professionals import listed_doctor
 from domain import record as r
-from domain.accounts import AccountStatus, Role
 
 router = APIRouter(prefix="/api/v1/me/record", tags=["medical record"])
 
@@ -159,16 +161,16 @@ async def add_attending_doctor(
     doctor: User | None = None
     profile: DoctorProfile | None = None
     if body.doctor_id is not None:
-        doctor = await session.get(User, body.doctor_id)
-        if doctor is None or doctor.role != Role.doctor or doctor.status != AccountStatus.active:
+        listed = await listed_doctor(session, body.doctor_id)  # verified doctors only
+        if listed is None:
             raise Problem(422, "No registered doctor has this id.",
                           errors=[{"location": "body",
                                    "field": "doctor_id", "message": "unknown doctor"}])
+        doctor, profile = listed
         already = await session.scalar(select(AttendingDoctor.id).where(
             AttendingDoctor.patient_id == user.id, AttendingDoctor.doctor_id == doctor.id))
         if already is not None:
             raise Problem(409, "This doctor is already one of your attending doctors.")
-        profile = await session.get(DoctorProfile, doctor.id)
         row = AttendingDoctor(patient_id=user.id, doctor_id=doctor.id)
     else:
         assert body.new is not None
@@ -213,4 +215,8 @@ async def get_record_fhir(
         select(VitalSign).where(VitalSign.patient_id == user.id)
         .order_by(VitalSign.measured_at, VitalSign.id)
     ))
-    return record_bundle(user, record, vitals, settings.public_base_url)
+    consultations = list(await session.scalars(
+        select(Consultation).where(Consultation.patient_id == user.id, published())
+        .order_by(Consultation.occurred_at, Consultation.id)))
+    return record_bundle(user, record, vitals, settings.public_base_url,
+                         await consultation_views(session, consultations))

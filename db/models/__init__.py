@@ -1,6 +1,17 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
-from db.models.accounts import CareLink, DoctorProfile, Invitation, Pharmacy, User
+from db.models.accounts import (
+    CareLink,
+    DoctorProfile,
+    Invitation,
+    PasswordReset,
+    PasswordResetAttempt,
+    Pharmacy,
+    ProfessionalVerification,
+    User,
+)
+from db.models.agendas import AvailabilityRule, ClosedPeriod
+from db.models.appointments import Appointment
 from db.models.billing import (
     Balance,
     BillingAddress,
@@ -15,6 +26,7 @@ from db.models.billing import (
     SandboxCharge,
     Subscription,
 )
+from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -25,10 +37,17 @@ from db.models.record import (
     DocumentReport,
     DocumentShare,
     Treatment,
+    VitalShare,
+    VitalShareType,
     VitalSign,
 )
+from db.models.references import ReferenceCounter
+from db.models.requests import RequestIndexEntry
 
 __all__ = [
+    "Appointment",
+    "AvailabilityRule",
+    "ClosedPeriod",
     "Allergy",
     "Antecedent",
     "AttendingDoctor",
@@ -46,6 +65,7 @@ __all__ = [
     "Subscription",
     "AuditEntry",
     "CareLink",
+    "Consultation",
     "DoctorProfile",
     "Document",
     "DocumentReport",
@@ -55,9 +75,17 @@ __all__ = [
     "IdempotencyRecord",
     "Invitation",
     "Message",
+    "PasswordReset",
+    "PasswordResetAttempt",
     "Pharmacy",
+    "PrescriptionItem",
+    "ProfessionalVerification",
     "RateLimitEvent",
+    "ReferenceCounter",
+    "RequestIndexEntry",
     "Treatment",
     "User",
+    "VitalShare",
+    "VitalShareType",
     "VitalSign",
 ]

@@ -8,6 +8,10 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, created_at_column, id_column
+from db.one_at_a_time import one_live_per
+from domain.billing import LIVE_SUBSCRIPTION
+
+LIVE_SUBSCRIPTION_PER_USER = "uq_subscriptions_live_per_user"
 
 
 class BillingAddress(Base):
@@ -117,9 +121,15 @@ class Plan(Base):
 
 
 class Subscription(Base):
-    """Read model of a SubscriptionWorkflow."""
+    """Read model of a SubscriptionWorkflow. The API inserts it in its first status
+    (pending_payment), so that the database decides which of two subscriptions asked at
+    once is the live one; every later status is written by the workflow."""
 
     __tablename__ = "subscriptions"
+    __table_args__ = (
+        one_live_per(LIVE_SUBSCRIPTION_PER_USER, "user_id",
+                     live=[status.value for status in LIVE_SUBSCRIPTION]),
+    )
 
     id: Mapped[str] = id_column()
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)

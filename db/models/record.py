@@ -125,3 +125,25 @@ class VitalSign(Base):
     systolic: Mapped[float | None] = mapped_column(Float)
     diastolic: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class VitalShare(Base):
+    """What vital signs a patient shares with one of their doctors: one row per doctor, the
+    types in `vital_share_types`. Removing the doctor ends it (the doctor-link process)."""
+
+    __tablename__ = "vital_shares"
+    __table_args__ = (UniqueConstraint("patient_id", "doctor_id"),)
+
+    id: Mapped[str] = id_column()
+    patient_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    doctor_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+
+
+class VitalShareType(Base):
+    __tablename__ = "vital_share_types"
+
+    share_id: Mapped[str] = mapped_column(
+        ForeignKey("vital_shares.id", ondelete="CASCADE"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -21,11 +21,11 @@ BILLING_TEMPLATES: Templates = {
     },
     "renewal_payment_link": {
         "en": ("Renew your E-same {plan} plan",
-               "Your {plan} subscription is due: {amount}. Pay here: {checkout_url} "
+               "Your {plan} subscription is due: {amount}. Pay here: {payment_url} "
                "{instructions}"),
         "fr": ("Renouvelez votre formule E-same {plan}",
                "Votre abonnement {plan} est à renouveler : {amount}. Payez ici : "
-               "{checkout_url} {instructions}"),
+               "{payment_url} {instructions}"),
     },
     "subscription_renewed": {
         "en": ("Your E-same {plan} plan is renewed",
@@ -39,11 +39,11 @@ BILLING_TEMPLATES: Templates = {
         "en": ("Your card was refused: renew your E-same {plan} plan",
                "We could not charge your saved card for your {plan} subscription: the card "
                "was refused. Your plan still applies for a few days. To renew it ({amount}), "
-               "pay here: {checkout_url} {instructions}"),
+               "pay here: {payment_url} {instructions}"),
         "fr": ("Votre carte a été refusée : renouvelez votre formule E-same {plan}",
                "Nous n'avons pas pu débiter votre carte enregistrée pour votre abonnement "
                "{plan} : la carte a été refusée. Votre formule reste active quelques jours. "
-               "Pour la renouveler ({amount}), payez ici : {checkout_url} {instructions}"),
+               "Pour la renouveler ({amount}), payez ici : {payment_url} {instructions}"),
     },
     "subscription_ended": {
         "en": ("Your E-same {plan} plan has ended",

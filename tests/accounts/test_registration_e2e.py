@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.client import Client
 
+from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import DoctorProfile, Invitation, User
 from domain.accounts import Role
@@ -72,16 +73,34 @@ async def test_a_patient_becomes_active_step_by_step(api: httpx.AsyncClient,
     assert attributes["EsamePatientId"] == me["id"]
 
 
-async def test_an_active_doctor_is_listed_in_the_directory(api: httpx.AsyncClient) -> None:
-    _, doctor_headers = await activate(api, role="doctor",
-                                       doctor={"specialty": "Neurology",
-                                               "license_number": "CM-NEURO-1"})
+async def test_an_active_doctor_is_listed_once_an_admin_verified_the_licence(
+    api: httpx.AsyncClient, sessions: SessionMaker, e2e_settings: Settings,
+) -> None:
+    doctor_email, doctor_headers = await activate(
+        api, role="doctor", doctor={"specialty": "Neurology", "license_number": "CM-NEURO-1"})
     _, patient_headers = await activate(api)
+    me = (await api.get("/api/v1/me", headers=doctor_headers)).json()
+    assert (me["status"], me["verification"]) == ("active", "pending")
     found = await api.get("/api/v1/doctors", params={"q": "neuro"}, headers=patient_headers)
-    assert found.status_code == 200
+    assert found.status_code == 200 and found.json()["items"] == []
+    early = await api.get("/api/v1/doctor/fees", headers=doctor_headers)
+    assert early.status_code == 403
+    assert early.json()["type"].endswith("/professional-not-verified")
+
+    admin = await make_user(sessions, e2e_settings, Role.admin)
+    approved = await api.post(f"/api/v1/admin/professionals/{me['id']}/approve",
+                              headers=admin.headers)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["verification"] == "verified"
+    (told,) = await delivered(api, doctor_email, "professional_verified")
+    assert told["data"]["credential"] == "CM-NEURO-1"
+    assert (await api.get("/api/v1/me", headers=doctor_headers)).json()["verification"] == (
+        "verified")
+    found = await api.get("/api/v1/doctors", params={"q": "neuro"}, headers=patient_headers)
     (entry,) = found.json()["items"]
     assert entry["specialty"] == "Neurology" and entry["city"] == "Douala"
     assert entry["fees"]["opinion"] == {"amount": 0, "currency": "XAF"}
+    assert entry["services"] == []  # no fees: offered for no paid service
 
     # The doctor sets their prices, in the currency of their profile.
     def xaf(amount: int) -> dict[str, Any]:
@@ -96,6 +115,7 @@ async def test_an_active_doctor_is_listed_in_the_directory(api: httpx.AsyncClien
     (entry,) = (await api.get("/api/v1/doctors", params={"q": "neuro"},
                               headers=patient_headers)).json()["items"]
     assert entry["fees"] == fees
+    assert entry["services"] == ["opinion", "teleconsultation", "office"]
 
     for bad in ({"opinion": {"amount": 15000, "currency": "EUR"}},
                 {"office": xaf(-1)}, {"teleconsultation": xaf(5_000_001)},

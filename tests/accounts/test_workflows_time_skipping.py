@@ -4,7 +4,6 @@ waiting. Real activities on the test database; the workflows started as the API 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,15 +12,12 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from api.account_processes import (
     start_account_validation,
-    start_doctor_link,
     start_invitation,
 )
 from core.settings import Settings
-from core.temporal_client import ensure_search_attributes
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import CareLink, Invitation, Message, User
@@ -39,26 +35,13 @@ from domain.accounts import (
 )
 from domain.errors import BusinessError
 from domain.ids import account_workflow_id
+from tests.support.doctor_links import ask_a_doctor
 from tests.support.users import make_user
-from workers.main import WorkerDeps, activities, workflows
 
 pytestmark = pytest.mark.db
 
 # Time is moved on step by step (`env.sleep`), so each reminder is seen before the expiry.
 MARGIN = timedelta(minutes=1)
-
-
-@pytest.fixture
-async def env(
-    time_skipping_env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
-) -> AsyncIterator[WorkflowEnvironment]:
-    # The test server knows no search attribute until told (the dev server is started
-    # with them).
-    await ensure_search_attributes(time_skipping_env.client, settings)
-    deps = WorkerDeps.from_settings(settings, sessions)
-    async with Worker(time_skipping_env.client, task_queue=settings.temporal.task_queue,
-                      workflows=workflows(), activities=activities(deps)):
-        yield time_skipping_env
 
 
 async def _messages(sessions: SessionMaker, to: str, template: str,
@@ -224,13 +207,7 @@ async def test_invitation_is_accepted_when_the_address_registers(
 async def test_an_unanswered_doctor_request_expires_and_the_patient_is_told(
     env: WorkflowEnvironment, settings: Settings, sessions: SessionMaker
 ) -> None:
-    doctor = await make_user(sessions, settings, Role.doctor)
-    patient = await make_user(sessions, settings, Role.patient)
-    link = CareLink(patient_id=patient.id, doctor_id=doctor.id, status="pending",
-                    created_at=utcnow())
-    async with sessions() as session, session.begin():
-        session.add(link)
-    handle = await start_doctor_link(env.client, settings, link)
+    link, patient, doctor, handle = await ask_a_doctor(env.client, sessions, settings)
     d = settings.durations
     assert len(await _messages(sessions, doctor.email, "doctor_invitation")) == 1
     await env.sleep(d.doctor_invitation_reminder_after + MARGIN)

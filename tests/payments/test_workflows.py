@@ -230,7 +230,9 @@ async def test_renewals_over_several_periods(time_skipping_env, ts_worker, sessi
         assert renewal.amount == 2000
         links = await eventually(
             partial(_at_least, sessions, user.email, "renewal_payment_link", period))
-        assert renewal.checkout_url and renewal.checkout_url in links[-1].body
+        # The link leads to the payment's page of the web app, which leads on to checkout.
+        page = settings.web_links.pay(renewal.id)
+        assert links[-1].data["payment_url"] == page and page in links[-1].body
         assert await _status(sessions, subscription_id, "past_due") is not None
         await _pay(env.client, sessions, renewal.id)
         row = await eventually(partial(_status, sessions, subscription_id, "active",

@@ -1,21 +1,16 @@
-"""The record's tests: the API in process (no Temporal needed: the record is plain data),
-users made in the database, and care links standing for accepted doctor invitations."""
+"""The record's tests: the API in process (no Temporal needed: the record is plain data:
+`app`, `client`, `patient`, `doctor` from tests/support/in_process.py), users made in the
+database, and care links standing for accepted doctor invitations."""
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from api.app import create_app
-from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import CareLink
-from domain.accounts import Role
-from tests.support.users import TestUser, make_user
+from tests.support.users import TestUser
 
 
 def _png() -> bytes:
@@ -35,28 +30,6 @@ PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
 PNG = _png()
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
 DICOM = b"\x00" * 128 + b"DICM" + b"\x02\x00\x00\x00UL\x04\x00" + b"\x00" * 32
-
-
-@pytest.fixture
-def app(settings: Settings, sessions: SessionMaker) -> FastAPI:
-    return create_app(settings, sessions=sessions)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
-@pytest.fixture
-async def patient(sessions: SessionMaker, settings: Settings) -> TestUser:
-    return await make_user(sessions, settings, Role.patient)
-
-
-@pytest.fixture
-async def doctor(sessions: SessionMaker, settings: Settings) -> TestUser:
-    return await make_user(sessions, settings, Role.doctor)
 
 
 async def link(

@@ -8,8 +8,8 @@ from core.security import create_access_token, hash_password
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import DoctorProfile, Pharmacy, User
-from domain.accounts import AccountStatus, Role
+from db.models import DoctorProfile, Pharmacy, ProfessionalVerification, User
+from domain.accounts import AccountStatus, Role, VerificationStatus
 from domain.ids import new_esame_id, new_id
 
 PASSWORD = "correct horse battery staple"
@@ -42,9 +42,11 @@ async def make_user(
     timezone: str = "Africa/Douala",
     specialty: str = "cardiology",
     pharmacy_id: str | None = None,
+    verification: VerificationStatus = VerificationStatus.verified,
     **profile: object,
 ) -> TestUser:
-    """An account in the given state (active by default), with a valid access token."""
+    """An account in the given state (active by default), with a valid access token; a
+    doctor or pharmacist with their licence checked (`verification`, verified by default)."""
     user_id = new_id()
     email = f"{role.value}-{user_id[:10]}@example.test"
     now = utcnow()
@@ -85,6 +87,12 @@ async def make_user(
                 fee_teleconsultation=15000, fee_office=18000, fee_record_fill=8000,
                 listed=active,
             ))
+        if role in (Role.doctor, Role.pharmacist):
+            session.add(ProfessionalVerification(
+                user_id=user_id, status=verification.value,
+                decided_at=None if verification is VerificationStatus.pending else now,
+                reason="licence unknown" if verification is VerificationStatus.refused
+                else None))
         esame_id = user.esame_id
     token = create_access_token(settings.secret_key, user_id, role.value, settings.access_token_ttl)
     extra = {"pharmacy_id": pharmacy_id} if pharmacy_id else {}

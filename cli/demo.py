@@ -1,0 +1,96 @@
+"""The demo patient's plan, taken the way any patient takes one: through the API, paid on the
+sandbox's checkout page (`esame up` runs this once the worker and the API answer).
+
+A subscription's status belongs to its `SubscriptionWorkflow`; writing an `active` row in
+the seed would leave a subscription no process renews, cancels or expires. Subscribing
+through the API starts the real process, pays the sandbox, issues the invoice, and
+activates the plan, so the demo account behaves like any other from the first minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from db.seed import DEMO_PASSWORD, DEMO_PATIENT_EMAIL
+
+# Every care service (teleconsultation, office visits, opinion requests).
+DEMO_PLAN_CODE = "confort"
+_SERVICES = ("teleconsultation", "office_appointment", "opinion_request")
+_LIVE = ("pending_payment", "active", "past_due", "canceled")
+DEMO_BILLING_ADDRESS = {"line1": "Rue Joss, Bonanjo", "city": "Douala", "country": "CM"}
+
+
+class DemoSetupFailed(RuntimeError):
+    pass
+
+
+async def _json(response: httpx.Response, expected: int = 200) -> Any:
+    if response.status_code != expected:
+        raise DemoSetupFailed(f"{response.request.method} {response.request.url.path}: "
+                              f"{response.status_code} {response.text[:300]}")
+    return response.json()
+
+
+async def _has_every_service(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
+    entitlements = await _json(await http.get("/api/v1/me/entitlements", headers=headers))
+    return all(entitlements[service] for service in _SERVICES)
+
+
+async def subscribe_demo_patient(
+    http: httpx.AsyncClient, *, email: str = DEMO_PATIENT_EMAIL,
+    password: str = DEMO_PASSWORD, plan_code: str = DEMO_PLAN_CODE, wait: float = 60,
+) -> str:
+    """Give the demo patient a plan with every service, unless they have one; what was done.
+
+    `http` speaks to the API (its base URL); the sandbox checkout is part of it in dev."""
+    token = await _json(await http.post("/api/v1/auth/token",
+                                        data={"username": email, "password": password}))
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    if await _has_every_service(http, headers):
+        return f"{email} has a plan with every service already"
+    current = await http.get("/api/v1/me/subscription", headers=headers)
+    if current.status_code == 200 and current.json()["status"] in _LIVE:
+        return (f"{email} has a {current.json()['status']} subscription without every "
+                "service; left as it is")
+    plans = (await _json(await http.get("/api/v1/plans", headers=headers)))["items"]
+    plan = next((p for p in plans if p["code"] == plan_code), None)
+    if plan is None:
+        raise DemoSetupFailed(f"no plan {plan_code!r}")
+    addresses = (await _json(await http.get("/api/v1/me/billing-addresses",
+                                            headers=headers)))["items"]
+    address_id = addresses[0]["id"] if addresses else (await _json(await http.post(
+        "/api/v1/me/billing-addresses", json=DEMO_BILLING_ADDRESS, headers=headers),
+        201))["id"]
+    created = await _json(await http.post(
+        "/api/v1/me/subscriptions", headers=headers,
+        json={"plan_id": plan["id"], "billing_address_id": address_id,
+              "payment_method": "card"}), 201)
+    checkout_url = created["payment"].get("checkout_url")
+    if not checkout_url:
+        raise DemoSetupFailed("the subscription's payment has no sandbox checkout page")
+    paid = await http.post(httpx.URL(checkout_url).path, data={"outcome": "succeed"})
+    if paid.status_code != 200:
+        raise DemoSetupFailed(f"sandbox checkout: {paid.status_code} {paid.text[:200]}")
+    deadline = time.monotonic() + wait
+    while not await _has_every_service(http, headers):
+        if time.monotonic() > deadline:
+            raise DemoSetupFailed("the subscription was paid but is not active yet")
+        await asyncio.sleep(0.2)
+    return f"{email} subscribed to {plan['name']}, paid with the sandbox"
+
+
+def run_demo_processes(api_base_url: str) -> list[str]:
+    """What `esame up` starts once the API answers (each step is skipped when done)."""
+
+    async def run() -> list[str]:
+        try:
+            async with httpx.AsyncClient(base_url=api_base_url, timeout=30) as http:
+                return [await subscribe_demo_patient(http)]
+        except httpx.HTTPError as err:
+            raise DemoSetupFailed(f"the API did not answer: {err}") from err
+
+    return asyncio.run(run())
