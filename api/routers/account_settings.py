@@ -12,7 +12,7 @@ import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select, update
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -65,6 +65,7 @@ _FIXED = ("timezone", "currency")
                422: {"description": "a bad value, a field that cannot be changed here, or "
                                     "null for a field"}})
 async def update_me(body: AccountUpdate, user: CurrentUser, session: SessionDep) -> Me:
+    """Change the account's details (names, phone, city, address, language)."""
     given = body.model_dump(include=body.model_fields_set)
     emptied = [name for name, value in given.items() if value is None]
     if emptied:
@@ -99,7 +100,9 @@ class PasswordChange(BaseModel):
 async def change_password(
     body: PasswordChange, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    """Every token issued before (this one included) stops working: sign in again with the
+    """Change the password; every token issued before stops working.
+
+    Every token issued before (this one included) stops working: sign in again with the
     new password."""
     limits = settings.limits
     key = f"password-change:{user.id}"
@@ -148,7 +151,9 @@ async def request_password_reset(
     body: ResetRequest, request: Request, background: BackgroundTasks, session: SessionDep,
     sessions: SessionMakerDep, settings: SettingsDep, temporal: TemporalClient,
 ) -> ResetRequested:
-    """The same answer whether or not the address has an account: the requests are counted
+    """Ask for a password reset link by email.
+
+    The same answer whether or not the address has an account: the requests are counted
     either way, and the account is looked up and the link sent after the answer."""
     email = body.email.strip().lower()
     client = request.client.host if request.client else "unknown"

@@ -173,7 +173,9 @@ async def remove_doctor(
     doctor_id: str, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> Response:
-    """The doctor leaves the patient's list (a request not yet answered is withdrawn), and
+    """Remove a doctor from the patient's list; what was shared stops being shared.
+
+    The doctor leaves the patient's list (a request not yet answered is withdrawn), and
     what was shared with them (documents, vitals) stops being shared; paid processes with
     that doctor go on. Done by the link's process, so its run in Temporal shows it."""
     links = (await session.scalars(select(CareLink).where(

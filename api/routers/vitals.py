@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cursors import keyset, page
 from api.deps import ActivePatient, SessionDep
+from api.problems import Problem
 from db.models import VitalSign
 from domain.pagination import Page
 from domain.vitals import VITAL_TYPES, Vital, VitalIn, VitalType, VitalTypeInfo
 
 router = APIRouter(prefix="/api/v1", tags=["vital signs"])
+
 
 def vital_out(row: VitalSign) -> Vital:
     return Vital(id=row.id, type=VitalType(row.type), measured_at=row.measured_at,
@@ -57,7 +59,8 @@ def series_range(
 ) -> SeriesRange:
     if from_ is not None and to is not None and from_ > to:
         raise Problem(422, "The range starts after it ends.",
-                      errors=[{"field": "from", "message": "must not be after `to`"}])
+                      errors=[{"location": "query", "field": "from",
+                               "message": "must not be after `to`"}])
     return SeriesRange(from_, to, limit, cursor)
 
 
