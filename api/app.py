@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api.idempotency import IdempotencyMiddleware
+from api.input_guard import refuse_unstorable_text
+from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routers import (
     account_settings,
@@ -66,6 +68,9 @@ def create_app(
         version="0.1.0",
         description="Telemedicine for patients in Cameroon and their families abroad.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_text)],
+        docs_url=None,  # served by install_openapi, from a package instead of a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.sessions = sessions
@@ -109,4 +114,5 @@ def create_app(
         app.include_router(dev.router)
         app.include_router(sandbox.router)
         app.include_router(web_pages.router)
+    install_openapi(app)
     return app

@@ -32,7 +32,8 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         return datetime.fromisoformat(at), str(item_id)
     except (ValueError, TypeError) as err:
         raise Problem(422, "The cursor is not valid.",
-                      errors=[{"field": "cursor", "message": "not a cursor we gave"}]) from err
+                      errors=[{"location": "query",
+                               "field": "cursor", "message": "not a cursor we gave"}]) from err
 
 
 def encode_id_cursor(item_id: str) -> str:
@@ -49,7 +50,8 @@ def decode_id_cursor(cursor: str) -> str:
         return item_id
     except (ValueError, TypeError) as err:
         raise Problem(422, "The cursor is not valid.",
-                      errors=[{"field": "cursor", "message": "not a cursor we gave"}]) from err
+                      errors=[{"location": "query",
+                               "field": "cursor", "message": "not a cursor we gave"}]) from err
 
 
 def keyset(

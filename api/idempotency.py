@@ -1,8 +1,12 @@
 """`Idempotency-Key` on POST: the same key and body give back the first answer.
 
 An ASGI middleware, so every creating route gets it without writing it again. The key is
-scoped to the caller (the token's subject) and the path; the first request reserves the
-key, a concurrent one with the same key gets 409, and a different body with a used key 422.
+scoped to the caller (the token's subject) and the path. The first request holds the key
+while it runs; its answer is stored before the client receives any of it, so a retry sent
+the moment the answer arrives (the usual retry after a lost connection) gets that answer
+replayed. A duplicate gets 409 only while the first request is still running, and a used
+key with another body 422. A holder that outlives `limits.idempotency_lease` died with its
+process: its key is free again.
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM_JSON
 from core.security import decode_access_token
 from core.settings import Settings
+from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import IdempotencyRecord
 
 HEADER = b"idempotency-key"
+HEADER_NAME = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+IN_PROGRESS = "A request with this Idempotency-Key is still in progress; retry in a moment."
+OTHER_REQUEST = "This Idempotency-Key was already used with a different request."
 
 
 class IdempotencyMiddleware:
@@ -41,40 +50,19 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         key = raw_key.decode("latin-1").strip()
-        if not 1 <= len(key) <= 200:
-            await _problem(send, 422, "Idempotency-Key must be 1 to 200 characters.")
+        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            await _problem(send, 422, f"{HEADER_NAME} must be 1 to {MAX_KEY_LENGTH} "
+                                      "characters.")
             return
 
         body = await _read_body(receive)
         request_hash = _request_hash(headers.get(b"content-type", b""), body)
-        record_key = f"{self._caller(headers)}:{scope['path']}:{key}"
+        record_key = _record_key(self._caller(headers), scope["path"], key)
 
-        async with self.sessions() as session:
-            existing = await session.get(IdempotencyRecord, record_key)
-        if existing is not None:
-            await self._replay(existing, request_hash, send)
+        holder = await self._claim(record_key, request_hash)
+        if holder is not None:
+            await _answer_for(holder, request_hash, send)
             return
-        try:
-            async with self.sessions() as session, session.begin():
-                session.add(IdempotencyRecord(key=record_key, request_hash=request_hash))
-        except IntegrityError:
-            await _problem(send, 409, "A request with this Idempotency-Key is in progress.")
-            return
-
-        status: int | None = None
-        content_type = "application/json"
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal status, content_type
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"content-type":
-                        content_type = value.decode("latin-1")
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
 
         replayed = False
 
@@ -85,20 +73,82 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        start: Message | None = None
+        chunks: list[bytes] = []
+        settled = False
+
+        async def store_then_send(message: Message) -> None:
+            nonlocal start, settled
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            answer = b"".join(chunks)
+            await self._settle(record_key, start, answer)
+            settled = True
+            await send(start)
+            await send({"type": "http.response.body", "body": answer})
+
         try:
-            await self.app(scope, replay_receive, capture)
+            await self.app(scope, replay_receive, store_then_send)
         finally:
-            async with self.sessions() as session, session.begin():
-                if status is not None and status < 500:
+            if not settled:  # failed before answering: the client may try again
+                await self._release(record_key)
+
+    async def _claim(self, record_key: str, request_hash: str) -> IdempotencyRecord | None:
+        """Take the key for this request (None), or the record of whoever has it."""
+        for _ in range(3):
+            now = utcnow()
+            try:
+                async with self.sessions() as session, session.begin():
                     record = await session.get(IdempotencyRecord, record_key)
-                    if record is not None:
-                        record.status_code = status
-                        record.response_body = b"".join(chunks).decode("utf-8", "replace")
-                        record.response_content_type = content_type
-                else:  # a failure on our side: let the client try again with the same key
-                    await session.execute(
-                        delete(IdempotencyRecord).where(IdempotencyRecord.key == record_key)
-                    )
+                    if record is None:
+                        session.add(IdempotencyRecord(key=record_key, request_hash=request_hash,
+                                                      created_at=now))
+                        return None
+                    abandoned = (record.status_code is None
+                                 and record.request_hash == request_hash
+                                 and record.created_at < now - self.settings.limits
+                                 .idempotency_lease)
+                    if not abandoned:
+                        return record
+                    taken = await session.execute(
+                        update(IdempotencyRecord)
+                        .where(IdempotencyRecord.key == record_key,
+                               IdempotencyRecord.status_code.is_(None),
+                               IdempotencyRecord.created_at == record.created_at)
+                        .values(created_at=now))
+                    if getattr(taken, "rowcount", 0) == 1:
+                        return None
+            except IntegrityError:
+                pass  # taken by a concurrent request a moment ago: read its record again
+        raise RuntimeError(f"could not claim the idempotency key {record_key}")
+
+    async def _settle(self, record_key: str, start: Message, answer: bytes) -> None:
+        status = int(start["status"])
+        if status >= 500:  # a failure on our side: the client may try again with the key
+            await self._release(record_key)
+            return
+        content_type = "application/json"
+        for name, value in start.get("headers", []):
+            if name.lower() == b"content-type":
+                content_type = value.decode("latin-1")
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(IdempotencyRecord).where(IdempotencyRecord.key == record_key)
+                .values(status_code=status, response_body=answer.decode("utf-8", "replace"),
+                        response_content_type=content_type))
+
+    async def _release(self, record_key: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.key == record_key,
+                                                IdempotencyRecord.status_code.is_(None)))
 
     def _caller(self, headers: dict[bytes, bytes]) -> str:
         auth = headers.get(b"authorization", b"").decode("latin-1")
@@ -109,26 +159,30 @@ class IdempotencyMiddleware:
             return "token:" + hashlib.sha256(auth.encode()).hexdigest()[:32]
         return "anonymous"
 
-    async def _replay(self, record: IdempotencyRecord, request_hash: str, send: Send) -> None:
-        if record.request_hash != request_hash:
-            await _problem(
-                send, 422, "This Idempotency-Key was already used with a different request."
-            )
-            return
-        if record.status_code is None:
-            await _problem(send, 409, "A request with this Idempotency-Key is in progress.")
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": record.status_code,
-                "headers": [
-                    (b"content-type", (record.response_content_type or "").encode()),
-                    (b"idempotent-replayed", b"true"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": (record.response_body or "").encode()})
+
+async def _answer_for(record: IdempotencyRecord, request_hash: str, send: Send) -> None:
+    if record.request_hash != request_hash:
+        await _problem(send, 422, OTHER_REQUEST)
+        return
+    if record.status_code is None:
+        await _problem(send, 409, IN_PROGRESS)
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": record.status_code,
+            "headers": [
+                (b"content-type", (record.response_content_type or "").encode()),
+                (b"idempotent-replayed", b"true"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": (record.response_body or "").encode()})
+
+
+def _record_key(caller: str, path: str, key: str) -> str:
+    """Hashed: a caller, a path and a key of any length fit the column."""
+    return hashlib.sha256(f"{caller}\n{path}\n{key}".encode()).hexdigest()
 
 
 def _request_hash(content_type: bytes, body: bytes) -> str:
@@ -158,9 +212,10 @@ async def _problem(send: Send, status: int, detail: str) -> None:
         "status": status,
         "detail": detail,
     }
+    if status == 422:
+        body["errors"] = [{"field": HEADER_NAME, "location": "header", "message": detail}]
     await send(
         {"type": "http.response.start", "status": status,
          "headers": [(b"content-type", PROBLEM_JSON.encode())]}
     )
     await send({"type": "http.response.body", "body": json.dumps(body).encode()})
-

@@ -42,7 +42,8 @@ def checked_amount(amount: Money, user: User) -> Money:
     try:
         return check_amount(amount, user.currency)
     except AmountError as err:
-        raise Problem(422, str(err), errors=[{"field": "amount", "message": str(err),
+        raise Problem(422, str(err), errors=[{"location": "body",
+                                              "field": "amount", "message": str(err),
                                               "type": "amount"}]) from err
 
 
@@ -54,8 +55,8 @@ async def checked_request(
     address = await session.get(BillingAddress, request.billing_address_id)
     if address is None or address.user_id != user.id:
         raise Problem(422, "Unknown billing address.", errors=[{
-            "field": "billing_address_id", "message": "not one of your billing addresses",
-            "type": "not_found"}])
+            "location": "body", "field": "billing_address_id",
+            "message": "not one of your billing addresses", "type": "not_found"}])
     return PaymentRequestSnapshot(
         user_id=user.id, method=request.payment_method,
         provider=provider_for(settings.payments, request.payment_method, request.operator),

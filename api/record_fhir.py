@@ -24,6 +24,7 @@ from domain.consultations import (
     PrescriptionItem,
     PrescriptionStatus,
 )
+from domain.text import printable
 from domain.vitals import VITAL_TYPES, VitalType
 
 LOINC = "http://loinc.org"
@@ -301,7 +302,20 @@ def record_bundle(
         "timestamp": datetime.now(UTC).isoformat(),
         "entry": entries,
     }
-    # Fails loudly (500) rather than handing out a bundle other systems would reject.
-    validated = Bundle.model_validate(bundle)
+    # Text is shown as stored, made printable: a value stored before input was checked (a
+    # control character, nothing visible) must not break the export. Validation then fails
+    # only on a defect of this module, and loudly, rather than hand out a bundle other
+    # systems would reject.
+    validated = Bundle.model_validate(_printable(bundle))
     result: dict[str, Any] = validated.model_dump(mode="json", exclude_none=True)
     return result
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value

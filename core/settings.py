@@ -142,6 +142,10 @@ class Limits(BaseModel):
     document_max_bytes: int = 20 * 1024 * 1024
     documents_per_upload: int = 10
     storage_default_quota_bytes: int = 1024**3
+    # A POST with an Idempotency-Key holds the key while it runs; a holder older than this
+    # is taken to have died with its process (longer than any request takes), and the key
+    # is free for the retry.
+    idempotency_lease: timedelta = timedelta(minutes=5)
     # Agendas: the longest range of slots one request may ask for (two months of calendar).
     slot_range_max_days: int = 62
     # A closed period (leave, congress) lasts at most this long.

@@ -1,14 +1,15 @@
 """Accounts: roles, statuses and the models of the account processes."""
 
-import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from domain.activity_ref import ActivityRef
 from domain.money import Money
 from domain.signal_ref import SignalRef
+from domain.text import SingleLineText
 
 
 class Role(StrEnum):
@@ -43,17 +44,6 @@ class Sex(StrEnum):
     female = "female"
     male = "male"
     other = "other"
-
-
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
-
-def e164_phone(value: str) -> str:
-    """A phone number as stored: E.164, spaces, dots, dashes and brackets dropped."""
-    value = re.sub(r"[\s().-]", "", value)
-    if not _E164.fullmatch(value):
-        raise ValueError("an international number, e.g. +237670000001")
-    return value
 
 
 class Profile(BaseModel):
@@ -135,8 +125,8 @@ class DoctorDirectoryEntry(BaseModel):
 
 
 class DoctorRegistration(BaseModel):
-    specialty: str = Field(min_length=2, max_length=80)
-    license_number: str = Field(min_length=3, max_length=40)
+    specialty: Annotated[SingleLineText, Field(min_length=2, max_length=80)]
+    license_number: Annotated[SingleLineText, Field(min_length=3, max_length=40)]
 
 
 # --- Account validation process ---------------------------------------------------------

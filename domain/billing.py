@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
 from domain.activity_ref import ActivityRef
+from domain.contact import CountryCode
+from domain.errors import InvalidField
 from domain.money import Money
 from domain.payments import (
     InvoiceLine,
@@ -20,6 +23,7 @@ from domain.payments import (
     ProviderName,
     SavedCard,
 )
+from domain.text import SingleLineText
 
 
 def purchase_workflow_id(purchase_id: str) -> str:
@@ -33,15 +37,17 @@ class BillingAddressIn(BaseModel):
     """`{use_profile: true}` copies the profile address; otherwise the address is typed."""
 
     use_profile: bool = False
-    line1: str | None = Field(default=None, min_length=2, max_length=300)
-    city: str | None = Field(default=None, min_length=1, max_length=100)
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    postal_code: str | None = Field(default=None, max_length=20)
+    line1: Annotated[SingleLineText, Field(min_length=2, max_length=300)] | None = None
+    city: Annotated[SingleLineText, Field(max_length=100)] | None = None
+    country: CountryCode | None = None
+    postal_code: Annotated[SingleLineText, Field(max_length=20)] | None = None
 
     @model_validator(mode="after")
     def _profile_or_typed(self) -> BillingAddressIn:
-        if not self.use_profile and not (self.line1 and self.city and self.country):
-            raise ValueError("give use_profile: true, or line1, city and country")
+        if not self.use_profile:
+            for name in ("line1", "city", "country"):
+                if not getattr(self, name):
+                    raise InvalidField(name, "required unless use_profile is true")
         return self
 
 
@@ -238,7 +244,7 @@ class PurchaseIn(PaymentRequest):
     @model_validator(mode="after")
     def _something_to_buy(self) -> PurchaseIn:
         if self.sms_packs == 0 and self.storage_gb == 0:
-            raise ValueError("buy at least one SMS pack or one GB of storage")
+            raise InvalidField("sms_packs", "buy at least one SMS pack or one GB of storage")
         return self
 
 

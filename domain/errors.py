@@ -32,3 +32,13 @@ HTTP_STATUS = {
     BusinessError.payment_declined: 402,
     BusinessError.refund_failed: 409,
 }
+
+
+class InvalidField(ValueError):
+    """Raised by a model validator that checks several fields together, to name the one at
+    fault: the API reports `message` under `field` (a dotted path inside the model)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

@@ -2,13 +2,24 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # Minor units per currency (ISO 4217 exponent). XAF has no decimals.
 CURRENCY_EXPONENTS: dict[str, int] = {"XAF": 0, "EUR": 2, "USD": 2, "GBP": 2, "CAD": 2, "CHF": 2}
 SUPPORTED_CURRENCIES = tuple(CURRENCY_EXPONENTS)
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["XAF"])]
+
+def supported_currency(value: str) -> str:
+    if value not in CURRENCY_EXPONENTS:
+        raise ValueError(f"must be one of {', '.join(SUPPORTED_CURRENCIES)}")
+    return value
+
+
+Currency = Annotated[
+    str, AfterValidator(supported_currency),
+    Field(examples=["XAF"], json_schema_extra={"enum": list(SUPPORTED_CURRENCIES)},
+          description="ISO 4217 code of a currency E-same handles."),
+]
 
 
 class Money(BaseModel):
@@ -16,13 +27,6 @@ class Money(BaseModel):
 
     amount: int = Field(description="Amount in minor units (XAF has none).", examples=[15000])
     currency: Currency
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCY_EXPONENTS:
-            raise ValueError(f"unsupported currency {value}; use one of {SUPPORTED_CURRENCIES}")
-        return value
 
     def __add__(self, other: "Money") -> "Money":
         if other.currency != self.currency:
@@ -37,13 +41,14 @@ class Money(BaseModel):
 MAX_FEE_MAJOR_UNITS = {0: 5_000_000, 2: 7_600}
 
 
-def fee_problem(fee: Money, currency: str) -> str | None:
-    """What is wrong with a price set in `currency`, or None."""
+def fee_problem(fee: Money, currency: str) -> tuple[str, str] | None:
+    """What is wrong with a price set in `currency` (the field of Money at fault and why),
+    or None."""
     if fee.currency != currency:
-        return f"fees are in your currency, {currency}"
+        return "currency", f"fees are in your currency, {currency}"
     if fee.amount < 0:
-        return "a fee cannot be negative"
+        return "amount", "a fee cannot be negative"
     exponent = CURRENCY_EXPONENTS[currency]
     if fee.amount > MAX_FEE_MAJOR_UNITS[exponent] * 10**exponent:
-        return f"at most {MAX_FEE_MAJOR_UNITS[exponent]} {currency}"
+        return "amount", f"at most {MAX_FEE_MAJOR_UNITS[exponent]} {currency}"
     return None

@@ -9,6 +9,8 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, model_validator
 
 from domain.activity_ref import ActivityRef
+from domain.contact import PhoneNumber
+from domain.errors import InvalidField
 from domain.money import CURRENCY_EXPONENTS, Money
 from domain.signal_ref import SignalRef
 
@@ -60,17 +62,17 @@ class PaymentRequest(BaseModel):
     billing_address_id: str = Field(min_length=1, max_length=32)
     payment_method: PaymentMethod
     operator: Operator | None = None
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{8,15}$")
+    phone: PhoneNumber | None = None
 
     @model_validator(mode="after")
     def _mobile_money_needs_operator_and_phone(self) -> PaymentRequest:
         if self.payment_method is PaymentMethod.mobile_money:
             if self.operator is None:
-                raise ValueError("mobile_money needs an operator (mtn or orange)")
+                raise InvalidField("operator", "mobile_money needs an operator (mtn or orange)")
             if not self.phone:
-                raise ValueError("mobile_money needs the payer's phone number")
+                raise InvalidField("phone", "mobile_money needs the payer's phone number")
         elif self.operator is not None:
-            raise ValueError("operator is only for mobile_money")
+            raise InvalidField("operator", "operator is only for mobile_money")
         return self
 
 

@@ -2,8 +2,14 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
+
+from domain.contact import PhoneNumber
+from domain.dates import PastDate
+from domain.errors import InvalidField
+from domain.text import MultiLineText, SingleLineText
 
 
 class AntecedentCategory(StrEnum):
@@ -40,39 +46,48 @@ class DocumentType(StrEnum):
 
 # --- sections ---------------------------------------------------------------------------
 
+# Input models check what people type; the models read back (below each) take what is
+# stored as it is, so that a value stored before a rule existed never breaks a read.
+
 class AntecedentIn(BaseModel):
     category: AntecedentCategory
-    description: str = Field(min_length=1, max_length=2000)
-    onset_date: date | None = None
+    description: Annotated[MultiLineText, Field(max_length=2000)]
+    onset_date: PastDate | None = None
 
 
-class Antecedent(AntecedentIn):
+class Antecedent(BaseModel):
     id: str
+    category: AntecedentCategory
+    description: str
+    onset_date: date | None = None
     created_at: datetime
 
 
 class AllergyIn(BaseModel):
-    substance: str = Field(min_length=1, max_length=200)
-    reaction: str | None = Field(default=None, max_length=500)
+    substance: Annotated[SingleLineText, Field(max_length=200)]
+    reaction: Annotated[MultiLineText, Field(max_length=500)] | None = None
     severity: Severity | None = None
 
 
-class Allergy(AllergyIn):
+class Allergy(BaseModel):
     id: str
+    substance: str
+    reaction: str | None = None
+    severity: Severity | None = None
     created_at: datetime
 
 
 class TreatmentIn(BaseModel):
-    drug_id: str | None = Field(default=None, max_length=16)
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    dosage: str | None = Field(default=None, max_length=200)
-    frequency: str | None = Field(default=None, max_length=200)
-    since: date | None = None
+    drug_id: Annotated[SingleLineText, Field(max_length=16)] | None = None
+    name: Annotated[SingleLineText, Field(max_length=300)] | None = None
+    dosage: Annotated[SingleLineText, Field(max_length=200)] | None = None
+    frequency: Annotated[SingleLineText, Field(max_length=200)] | None = None
+    since: PastDate | None = None
 
     @model_validator(mode="after")
     def _names_a_drug(self) -> "TreatmentIn":
         if self.drug_id is None and self.name is None:
-            raise ValueError("give drug_id (from the drug catalogue) or name")
+            raise InvalidField("name", "give drug_id (from the drug catalogue) or name")
         return self
 
 
@@ -89,21 +104,22 @@ class Treatment(BaseModel):
 class NewDoctor(BaseModel):
     """A doctor the patient types in: not a platform account."""
 
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    specialty: str | None = Field(default=None, max_length=80)
-    phone: str | None = Field(default=None, max_length=32)
+    first_name: Annotated[SingleLineText, Field(max_length=100)]
+    last_name: Annotated[SingleLineText, Field(max_length=100)]
+    specialty: Annotated[SingleLineText, Field(max_length=80)] | None = None
+    phone: PhoneNumber | None = None
     email: EmailStr | None = None
 
 
 class AttendingDoctorIn(BaseModel):
-    doctor_id: str | None = Field(default=None, max_length=32)
+    doctor_id: Annotated[SingleLineText, Field(max_length=32)] | None = None
     new: NewDoctor | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> "AttendingDoctorIn":
         if (self.doctor_id is None) == (self.new is None):
-            raise ValueError("give either doctor_id (a registered doctor) or new")
+            raise InvalidField("doctor_id" if self.new is None else "new",
+                               "give either doctor_id (a registered doctor) or new")
         return self
 
 
@@ -139,7 +155,7 @@ class SharedDocument(Document):
 
 
 class ShareIn(BaseModel):
-    doctor_id: str = Field(min_length=1, max_length=32)
+    doctor_id: Annotated[SingleLineText, Field(max_length=32)]
 
 
 class Share(BaseModel):
@@ -149,7 +165,7 @@ class Share(BaseModel):
 
 
 class ReportIn(BaseModel):
-    text: str = Field(min_length=1, max_length=10000)
+    text: Annotated[MultiLineText, Field(max_length=10000)]
 
 
 class Report(BaseModel):

@@ -1,10 +1,13 @@
 """Vital signs: the measure types (units, LOINC codes, plausible ranges) and the rules a
 measure must follow."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+
+from domain.dates import CLOCK_SKEW, EARLIEST, check_measured
+from domain.errors import InvalidField
 
 
 class VitalType(StrEnum):
@@ -75,29 +78,42 @@ VITAL_TYPES: dict[VitalType, VitalTypeInfo] = {
 
 class VitalIn(BaseModel):
     type: VitalType
-    measured_at: AwareDatetime
+    measured_at: AwareDatetime = Field(
+        description=f"When it was measured: after {EARLIEST.isoformat()}, not in the future "
+                    f"(a clock ahead by up to {int(CLOCK_SKEW.total_seconds() // 60)} minutes "
+                    "is tolerated).")
     value: float | None = None
     systolic: float | None = None
     diastolic: float | None = None
+
+    @field_validator("measured_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        check_measured(value, datetime.now(UTC))
+        return value
 
     @model_validator(mode="after")
     def _plausible(self) -> "VitalIn":
         info = VITAL_TYPES[self.type]
         if self.type == VitalType.blood_pressure:
-            if self.systolic is None or self.diastolic is None:
-                raise ValueError("blood_pressure needs systolic and diastolic")
             if self.value is not None:
-                raise ValueError("blood_pressure takes systolic and diastolic, not value")
-            for component, given in zip(info.components, (self.systolic, self.diastolic),
-                                        strict=True):
+                raise InvalidField("value", "blood_pressure takes systolic and diastolic, "
+                                            "not value")
+            for component in info.components:
+                given = getattr(self, component.code)
+                if given is None:
+                    raise InvalidField(component.code, "required for blood_pressure")
                 _in_range(component.code, given, component.min, component.max, info.unit)
+            assert self.systolic is not None and self.diastolic is not None
             if self.diastolic >= self.systolic:
-                raise ValueError("diastolic must be below systolic")
+                raise InvalidField("diastolic", "must be below systolic")
         else:
+            for extra in ("systolic", "diastolic"):
+                if getattr(self, extra) is not None:
+                    raise InvalidField(extra, f"only for blood_pressure; {self.type.value} "
+                                              "takes value")
             if self.value is None:
-                raise ValueError(f"{self.type.value} needs value")
-            if self.systolic is not None or self.diastolic is not None:
-                raise ValueError(f"{self.type.value} takes value, not systolic/diastolic")
+                raise InvalidField("value", f"required for {self.type.value}")
             assert info.min is not None and info.max is not None
             _in_range("value", self.value, info.min, info.max, info.unit)
         return self
@@ -105,8 +121,8 @@ class VitalIn(BaseModel):
 
 def _in_range(name: str, value: float, low: float, high: float, unit: str) -> None:
     if not low <= value <= high:
-        raise ValueError(f"{name} {value:g} {unit} is outside the plausible range "
-                         f"{low:g}–{high:g} {unit}")
+        raise InvalidField(name, f"{value:g} {unit} is outside the plausible range "
+                                 f"{low:g}–{high:g} {unit}")
 
 
 class Vital(BaseModel):

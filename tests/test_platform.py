@@ -1,8 +1,11 @@
 """The platform itself: health, sign-in, problem details, idempotency, the outbox."""
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
+from core.security import create_access_token
 from domain.accounts import AccountStatus, Role
 from tests.support.users import PASSWORD, make_user
 
@@ -54,9 +57,23 @@ async def test_invalid_input_is_a_422_problem_with_field_errors(api) -> None:
     assert any(e["field"] == "password" for e in body["errors"])
 
 
-async def test_a_bad_token_is_401(api) -> None:
-    response = await api.get("/dev/outbox", headers={"Authorization": "Bearer nonsense"})
-    assert response.status_code == 200  # the outbox is open in dev
+@pytest.mark.parametrize("token", ["nonsense", "EXPIRED", "OTHER-SECRET", "SIGNED-NO-ONE"])
+async def test_a_bad_token_is_401(api, sessions, e2e_settings, token: str) -> None:
+    """Malformed, expired, signed with another key, or naming nobody: 401 on a protected
+    route, with the Bearer challenge; the good token of the same user works."""
+    user = await make_user(sessions, e2e_settings, Role.patient)
+    secret, ttl = e2e_settings.secret_key, e2e_settings.access_token_ttl
+    token = {
+        "EXPIRED": create_access_token(secret, user.id, "patient", -timedelta(seconds=1)),
+        "OTHER-SECRET": create_access_token("another-secret-" + "y" * 40, user.id, "patient",
+                                            ttl),
+        "SIGNED-NO-ONE": create_access_token(secret, "0" * 32, "patient", ttl),
+    }.get(token, token)
+    response = await api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert (await api.get("/api/v1/me", headers=user.headers)).status_code == 200
     unknown = await api.get("/api/v1/does-not-exist")
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"

@@ -9,10 +9,10 @@ timer and is used through an Update.
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select, update
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -25,8 +25,10 @@ from api.workflow_errors import problem_from_temporal
 from core.security import hash_password, hash_secret, verify_password
 from db.models import PasswordReset, PasswordResetAttempt, User
 from db.queries.rate_limits import clear_events, count_recent, record_event
-from domain.accounts import Language, Me, e164_phone
+from domain.accounts import Language, Me
+from domain.contact import PhoneNumber
 from domain.password_resets import PasswordResetStatus
+from domain.text import SingleLineText
 
 me_settings_router = APIRouter(prefix="/api/v1/me", tags=["account settings"])
 reset_router = APIRouter(prefix="/api/v1/auth/password-reset", tags=["account settings"])
@@ -41,27 +43,16 @@ class AccountUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, min_length=1, max_length=100)
-    phone: str | None = Field(default=None, examples=["+237670000001"], description="E.164")
-    city: str | None = Field(default=None, min_length=1, max_length=100)
-    address_line: str | None = Field(default=None, min_length=1, max_length=300)
+    first_name: Annotated[SingleLineText, Field(max_length=100)] | None = None
+    last_name: Annotated[SingleLineText, Field(max_length=100)] | None = None
+    phone: PhoneNumber | None = None
+    city: Annotated[SingleLineText, Field(max_length=100)] | None = None
+    address_line: Annotated[SingleLineText, Field(max_length=300)] | None = None
     language: Language | None = None
     timezone: str | None = Field(default=None, description="Fixed once the profile is saved: "
                                                           "only the saved value is accepted.")
     currency: str | None = Field(default=None, description="Fixed like `timezone`.")
 
-    @field_validator("first_name", "last_name", "city", "address_line")
-    @classmethod
-    def _not_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("cannot be blank")
-        return value.strip() if value is not None else None
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str | None) -> str | None:
-        return e164_phone(value) if value is not None else None
 
 
 _FIXED = ("timezone", "currency")
@@ -74,6 +65,7 @@ _FIXED = ("timezone", "currency")
                422: {"description": "a bad value, a field that cannot be changed here, or "
                                     "null for a field"}})
 async def update_me(body: AccountUpdate, user: CurrentUser, session: SessionDep) -> Me:
+    """Change the account's details (names, phone, city, address, language)."""
     given = body.model_dump(include=body.model_fields_set)
     emptied = [name for name, value in given.items() if value is None]
     if emptied:
@@ -108,7 +100,9 @@ class PasswordChange(BaseModel):
 async def change_password(
     body: PasswordChange, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    """Every token issued before (this one included) stops working: sign in again with the
+    """Change the password; every token issued before stops working.
+
+    Every token issued before (this one included) stops working: sign in again with the
     new password."""
     limits = settings.limits
     key = f"password-change:{user.id}"
@@ -157,7 +151,9 @@ async def request_password_reset(
     body: ResetRequest, request: Request, background: BackgroundTasks, session: SessionDep,
     sessions: SessionMakerDep, settings: SettingsDep, temporal: TemporalClient,
 ) -> ResetRequested:
-    """The same answer whether or not the address has an account: the requests are counted
+    """Ask for a password reset link by email.
+
+    The same answer whether or not the address has an account: the requests are counted
     either way, and the account is looked up and the link sent after the answer."""
     email = body.email.strip().lower()
     client = request.client.host if request.client else "unknown"

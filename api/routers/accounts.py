@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from datetime import date
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter
@@ -49,11 +48,14 @@ from domain.accounts import (
     Sex,
     SubmitCode,
     ValidateEmail,
-    e164_phone,
 )
+from domain.contact import CountryCode, PhoneNumber
+from domain.dates import PastDate
+from domain.errors import InvalidField
 from domain.ids import new_esame_id
-from domain.money import SUPPORTED_CURRENCIES
+from domain.money import SUPPORTED_CURRENCIES, supported_currency
 from domain.professionals import VerificationStatus, is_professional
+from domain.text import SingleLineText
 
 log = logging.getLogger(__name__)
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
@@ -64,22 +66,32 @@ _TIMEZONES = frozenset(available_timezones())
 
 # --- registration and email validation --------------------------------------------------
 
+class RegistrableRole(StrEnum):
+    """The roles one registers with (admins are made by staff)."""
+
+    patient = Role.patient.value
+    doctor = Role.doctor.value
+    pharmacist = Role.pharmacist.value
+
+
 class Registration(BaseModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=128)
-    role: Literal[Role.patient, Role.doctor, Role.pharmacist]
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    role: RegistrableRole
+    first_name: Annotated[SingleLineText, Field(max_length=100)]
+    last_name: Annotated[SingleLineText, Field(max_length=100)]
     language: Language = Language.fr
     doctor: DoctorRegistration | None = None
-    pharmacy_id: str | None = Field(default=None, max_length=32)
+    pharmacy_id: Annotated[SingleLineText, Field(max_length=32)] | None = None
 
     @model_validator(mode="after")
     def _role_details(self) -> Registration:
         if self.role == Role.doctor and self.doctor is None:
-            raise ValueError("a doctor registers with doctor: {specialty, license_number}")
+            raise InvalidField("doctor", "a doctor registers with doctor: {specialty, "
+                                         "license_number}")
         if self.role == Role.pharmacist and not self.pharmacy_id:
-            raise ValueError("a pharmacist registers with the pharmacy_id of their pharmacy")
+            raise InvalidField("pharmacy_id", "a pharmacist registers with the pharmacy_id of "
+                                              "their pharmacy")
         return self
 
 
@@ -104,13 +116,15 @@ class EmailValidated(BaseModel):
 async def register(
     body: Registration, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> RegistrationAccepted:
+    """Create an account (patient, doctor or pharmacist) and send the email validation link."""
     email = body.email.strip().lower()
     # Hashed whether or not the address is taken, so both answers take as long; in a
     # thread, since argon2 takes a core for a tenth of a second and would stall the loop.
     password_hash = await asyncio.to_thread(hash_password, body.password)
     if body.role == Role.pharmacist and await session.get(Pharmacy, body.pharmacy_id) is None:
         raise Problem(422, "The request has invalid fields.",
-                      errors=[{"field": "pharmacy_id", "message": "no such pharmacy"}])
+                      errors=[{"location": "body",
+                               "field": "pharmacy_id", "message": "no such pharmacy"}])
     owner = await session.scalar(select(User).where(User.email == email))
     if owner is not None:
         if owner.status == AccountStatus.pending_email_validation:
@@ -167,6 +181,7 @@ async def register(
 async def validate_email(
     body: EmailValidation, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> EmailValidated:
+    """Validate the email address with the link's token, and sign in."""
     user = await session.scalar(
         select(User).where(User.validation_token_hash == hash_secret(body.token.strip())))
     if user is None or user.status == AccountStatus.expired:
@@ -183,13 +198,14 @@ async def validate_email(
 # --- my account -----------------------------------------------------------------------
 
 class ProfileUpdate(BaseModel):
-    timezone: str = Field(examples=["Africa/Douala"])
-    currency: str = Field(examples=["XAF"])
-    country: str = Field(examples=["CM"], description="ISO 3166-1 alpha-2")
-    city: str = Field(min_length=1, max_length=100)
-    address_line: str = Field(min_length=1, max_length=300)
-    phone: str = Field(examples=["+237670000001"], description="E.164")
-    date_of_birth: date | None = None
+    timezone: str = Field(examples=["Africa/Douala"], description="IANA time zone")
+    currency: str = Field(examples=["XAF"], json_schema_extra={"enum": list(
+        SUPPORTED_CURRENCIES)})
+    country: CountryCode
+    city: Annotated[SingleLineText, Field(max_length=100)]
+    address_line: Annotated[SingleLineText, Field(max_length=300)]
+    phone: PhoneNumber
+    date_of_birth: PastDate | None = None
     sex: Sex | None = None
     language: Language | None = None
 
@@ -197,36 +213,13 @@ class ProfileUpdate(BaseModel):
     @classmethod
     def _iana_zone(cls, value: str) -> str:
         if value not in _TIMEZONES:
-            raise ValueError("not an IANA time zone (e.g. Africa/Douala)")
+            raise ValueError("must be an IANA time zone, such as Africa/Douala")
         return value
 
     @field_validator("currency")
     @classmethod
     def _supported_currency(cls, value: str) -> str:
-        value = value.strip().upper()
-        if value not in SUPPORTED_CURRENCIES:
-            raise ValueError(f"use one of {', '.join(SUPPORTED_CURRENCIES)}")
-        return value
-
-    @field_validator("country")
-    @classmethod
-    def _country_code(cls, value: str) -> str:
-        value = value.strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", value):
-            raise ValueError("an ISO 3166-1 alpha-2 country code (e.g. CM)")
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        return e164_phone(value)
-
-    @field_validator("date_of_birth")
-    @classmethod
-    def _in_the_past(cls, value: date | None) -> date | None:
-        if value is not None and value >= date.today():
-            raise ValueError("a date of birth is in the past")
-        return value
+        return supported_currency(value.strip().upper())
 
 
 class VerificationCode(BaseModel):
@@ -256,6 +249,7 @@ def me_view(user: User, verification: ProfessionalVerification | None = None) ->
 
 @me_router.get("", response_model=Me)
 async def get_me(user: CurrentUser, session: SessionDep) -> Me:
+    """The signed-in account: identity, status and profile."""
     return me_view(user, await verification_of(session, user.id))
 
 
@@ -264,6 +258,7 @@ async def get_me(user: CurrentUser, session: SessionDep) -> Me:
 async def save_profile(
     body: ProfileUpdate, user: CurrentUser, session: SessionDep, temporal: TemporalClient
 ) -> Me:
+    """Save the profile; the first time, the verification code is sent."""
     if user.status == AccountStatus.pending_email_validation:
         raise Problem(409, "Validate your email address first.")
     for field in ("timezone", "currency"):
@@ -287,6 +282,7 @@ async def save_profile(
 async def verify_code(
     body: VerificationCode, user: CurrentUser, temporal: TemporalClient
 ) -> AccountState:
+    """Submit the verification code sent when the profile was saved."""
     _require_process(user)
     return await _update(account_handle(temporal, user.id), "submit_code",
                          SubmitCode(code=body.code.strip()))
@@ -297,6 +293,7 @@ async def verify_code(
 async def resend_code(
     user: CurrentUser, session: SessionDep, settings: SettingsDep, temporal: TemporalClient
 ) -> AccountState:
+    """Send a new verification code."""
     _require_process(user)
     limits = settings.limits
     key = f"verification-resend:{user.id}"
@@ -313,6 +310,7 @@ async def resend_code(
 
 @me_router.post("/consent", response_model=AccountState)
 async def give_consent(body: Consent, user: CurrentUser, temporal: TemporalClient) -> AccountState:
+    """Consent to share medical data with the doctors one chooses."""
     if user.status == AccountStatus.active:
         return AccountState(status=AccountStatus.active, code_verified=True, consent_given=True)
     return await _update(account_handle(temporal, user.id), "give_consent",

@@ -50,6 +50,7 @@ APPOINTMENTS_IN_PERIOD = "https://esame.cm/problems/appointments-in-period"
 
 @availability_router.get("", response_model=AvailabilityView)
 async def my_availability(doctor: ActiveDoctor, session: SessionDep) -> AvailabilityView:
+    """The doctor's weekly availability rules."""
     return AvailabilityView(timezone=doctor_timezone(doctor),
                             rules=await availability_rules(session, doctor.id))
 
@@ -61,7 +62,9 @@ async def my_availability(doctor: ActiveDoctor, session: SessionDep) -> Availabi
 async def set_my_availability(
     body: Availability, doctor: ActiveDoctor, session: SessionDep
 ) -> AvailabilityView:
-    """Replace the weekly rules (wall clock in the doctor's timezone). Appointments already
+    """Replace the doctor's weekly availability rules.
+
+    Replace the weekly rules (wall clock in the doctor's timezone). Appointments already
     held or booked stay as they are, in or out of the new rules."""
     errors = overlapping_rules(body.rules)
     if errors:
@@ -94,7 +97,9 @@ async def close_period(
     body: ClosedPeriodIn, doctor: ActiveDoctor, session: SessionDep, settings: SettingsDep,
     request: Request,
 ) -> ClosedPeriod:
-    """Close a period (leave, congress): no slot is offered in it. Appointments in it are
+    """Close a period of the doctor's agenda (leave, congress).
+
+    Close a period (leave, congress): no slot is offered in it. Appointments in it are
     refused with 409, or canceled by the doctor (refunded, patients told) with
     `cancel_appointments: true`. A held slot counts like a booked one: its payment may be
     on its way."""
@@ -207,7 +212,9 @@ async def doctor_slots(
     = None,
     type: AppointmentType | None = None,  # noqa: A002 (the API's name)
 ) -> SlotsView:
-    """The doctor's slots starting in the range, in time order: `free` (bookable) or `taken`
+    """A doctor's free and taken slots in a range, for booking.
+
+    The doctor's slots starting in the range, in time order: `free` (bookable) or `taken`
     (held or booked, by whoever). None in the past or sooner than `booking_min_notice`."""
     found = await listed_doctor(session, doctor_id)
     if found is None:

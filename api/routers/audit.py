@@ -26,7 +26,9 @@ async def read_audit(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> Page[AuditRecord]:
-    """Newest first; filter by whose data (`subject_id`) or by who acted (`actor_id`)."""
+    """The audit log of accesses to patients' data, newest first (admins).
+
+    Filter by whose data (`subject_id`) or by who acted (`actor_id`)."""
     query = select(AuditEntry)
     if subject_id:
         query = query.where(AuditEntry.subject_id == subject_id)

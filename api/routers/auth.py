@@ -23,12 +23,15 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-@router.post("/token", response_model=Token)
+@router.post("/token", response_model=Token, responses={
+    401: {"description": "Wrong email or password."},
+    429: {"description": "Too many failed sign-ins for this email: wait (Retry-After)."}})
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
+    """Sign in with email and password (OAuth2 password form): a bearer token."""
     email = form.username.strip().lower()
     limit_key = f"login:{email}"
     if await count_recent(session, limit_key, settings.limits.login_window) >= (

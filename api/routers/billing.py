@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
@@ -65,7 +65,7 @@ from domain.billing import (
 )
 from domain.entitlements import Entitlements
 from domain.ids import new_id, subscription_workflow_id
-from domain.money import Money
+from domain.money import Currency, Money
 from domain.pagination import Page
 from domain.payments import (
     InvoiceLine,
@@ -86,11 +86,13 @@ ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 async def add_billing_address(
     body: BillingAddressIn, user: ActiveUser, session: SessionDep
 ) -> BillingAddress:
+    """Add a billing address, typed in or copied from the profile."""
     if body.use_profile:
         if not (user.address_line and user.city and user.country):
             raise Problem(422, "Your profile has no complete address (address_line, city, "
                           "country): type the billing address instead.",
-                          errors=[{"field": "use_profile", "message": "profile address missing",
+                          errors=[{"location": "body",
+                                   "field": "use_profile", "message": "profile address missing",
                                    "type": "profile_address"}])
         row = BillingAddressRow(user_id=user.id, line1=user.address_line, city=user.city,
                                 country=user.country, postal_code=None, from_profile=True)
@@ -108,6 +110,7 @@ async def list_billing_addresses(
     user: ActiveUser, session: SessionDep, limit: int = Query(50, ge=1, le=200),
     cursor: str | None = None,
 ) -> Page[BillingAddress]:
+    """The caller's billing addresses, newest first."""
     rows, next_cursor = await _page(session, BillingAddressRow, user.id, limit, cursor)
     return Page(items=[billing_address_view(r) for r in rows], next_cursor=next_cursor)
 
@@ -127,6 +130,7 @@ async def _page(session: AsyncSession, model, user_id: str, limit: int,  # type:
 @router.get("/payments/{payment_id}", response_model=PaymentView)
 async def get_payment(payment_id: str, user: ActiveUser, session: SessionDep,
                       settings: SettingsDep) -> PaymentView:
+    """One of the caller's payments."""
     row = await session.get(PaymentRow, payment_id)
     if row is None or row.user_id != user.id:
         raise Problem(404, "No such payment.")
@@ -167,25 +171,39 @@ async def _optional_currency(request: Request, session: SessionDep,
 async def list_plans(
     session: SessionDep,
     profile_currency: Annotated[str | None, Depends(_optional_currency)],
-    currency: str | None = Query(None, pattern=r"^[A-Z]{3}$"),
+    currency: Annotated[Currency | None, Query(
+        description="Prices in this currency (one the plans are priced in), when not "
+                    "signed in; XAF by default.")] = None,
 ) -> Page[Plan]:
-    """Prices in the caller's profile currency (signed in), else `currency`, else XAF."""
-    chosen = profile_currency or currency or "XAF"
+    """The plans on offer, with their prices and entitlements.
+
+    Priced in the caller's profile currency (signed in), else `currency`, else XAF."""
     rows = (await session.scalars(
         select(PlanRow).where(PlanRow.active.is_(True)).order_by(PlanRow.rank))).all()
+    priced_in = sorted({c for row in rows for c in row.prices})
+    if currency is not None and currency not in priced_in:
+        message = f"plans are priced in {', '.join(priced_in)}"
+        raise Problem(422, f"No plan is priced in {currency}: {message}.", errors=[
+            {"location": "query", "field": "currency", "message": message,
+             "type": "currency"}])
+    chosen = profile_currency or currency or "XAF"
     return Page(items=[_plan(r, chosen) for r in rows])
 
 
 async def _active_plan(session: AsyncSession, plan_id: str) -> PlanRow:
     row = await session.get(PlanRow, plan_id)
     if row is None or not row.active:
-        raise Problem(422, "Unknown plan.", errors=[{"field": "plan_id",
+        raise Problem(422, "Unknown plan.", errors=[{"location": "body", "field": "plan_id",
                                                     "message": "no such plan",
                                                     "type": "not_found"}])
     return row
 
 
 # --- subscriptions ----------------------------------------------------------------------------
+
+_NO_SUBSCRIPTION: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The caller has no subscription."}}
+
 
 def _search(user_id: str, status: str) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(ESAME_PATIENT_ID, user_id),
@@ -197,7 +215,9 @@ async def subscribe(
     body: SubscriptionIn, user: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> SubscriptionCreated:
-    """One live subscription per patient, decided by the database: the subscription's row
+    """Subscribe to a plan: starts the subscription and its first payment.
+
+    One live subscription per patient, decided by the database: the subscription's row
     goes in first, in its first status, and a second one of the same instant is refused
     (409) before any process or payment starts."""
     plan = await _active_plan(session, body.plan_id)
@@ -275,17 +295,20 @@ async def _my_subscription(session: AsyncSession, user: User) -> SubscriptionRow
     return row
 
 
-@router.get("/me/subscription", response_model=SubscriptionView)
+@router.get("/me/subscription", response_model=SubscriptionView, responses=_NO_SUBSCRIPTION)
 async def my_subscription(user: ActiveUser, session: SessionDep) -> SubscriptionView:
+    """The caller's current subscription."""
     row = await _my_subscription(session, user)
     return await _subscription_view(session, row, user.currency or "XAF")
 
 
-@router.post("/me/subscription/cancel", response_model=SubscriptionView)
+@router.post("/me/subscription/cancel", response_model=SubscriptionView, responses=_NO_SUBSCRIPTION)
 async def cancel_subscription(
     user: ActiveUser, session: SessionDep, temporal: TemporalClient
 ) -> SubscriptionView:
-    """No renewal: the plan stays until the end of the period already paid."""
+    """Cancel the subscription's renewal.
+
+    No renewal: the plan stays until the end of the period already paid."""
     row = await _my_subscription(session, user)
     handle = temporal.get_workflow_handle(subscription_workflow_id(row.id))
     try:
@@ -296,11 +319,11 @@ async def cancel_subscription(
     return await _subscription_view(session, row, user.currency or "XAF")
 
 
-@router.post("/me/subscription/plan", response_model=SubscriptionView)
+@router.post("/me/subscription/plan", response_model=SubscriptionView, responses=_NO_SUBSCRIPTION)
 async def change_plan(
     body: PlanChangeIn, user: ActiveUser, session: SessionDep, temporal: TemporalClient
 ) -> SubscriptionView:
-    """Change plan from the next period on (the current one is already paid)."""
+    """Change the subscription's plan from the next period on (the current one is paid)."""
     plan = await _active_plan(session, body.plan_id)
     row = await _my_subscription(session, user)
     handle = temporal.get_workflow_handle(subscription_workflow_id(row.id))
@@ -327,6 +350,7 @@ async def purchase(
     body: PurchaseIn, user: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> PurchaseCreated:
+    """Buy SMS packs or storage: starts the purchase and its payment."""
     snapshot = await checked_request(session, settings, user, body)
     currency = user.currency or ""
     lines, total = _purchase_lines(settings, body, currency)
@@ -368,6 +392,7 @@ def _purchase_lines(settings: Settings, body: PurchaseIn,
 async def my_entitlements(
     user: ActiveUser, session: SessionDep, settings: SettingsDep
 ) -> Entitlements:
+    """What the caller's plan and purchases give: features, SMS and storage."""
     return await load_entitlements(
         session, user.id, free_storage_bytes=settings.limits.storage_default_quota_bytes)
 
@@ -377,6 +402,7 @@ async def my_invoices(
     user: ActiveUser, session: SessionDep, limit: int = Query(50, ge=1, le=200),
     cursor: str | None = None,
 ) -> Page[Invoice]:
+    """The caller's invoices, newest first."""
     rows, next_cursor = await _page(session, InvoiceRow, user.id, limit, cursor,
                                     created=InvoiceRow.issued_at)
     return Page(items=[

@@ -49,7 +49,9 @@ async def my_prescriptions(
     user: ActivePatient, session: SessionDep, limit: Limit = 20, cursor: str | None = None,
     status: PrescriptionStatus | None = None,
 ) -> Page[PrescriptionGroup]:
-    """The patient's prescriptions grouped by consultation, newest first; `status=open`
+    """The patient's prescriptions, grouped by consultation, newest first.
+
+    The patient's prescriptions grouped by consultation, newest first; `status=open`
     keeps the items not yet asked of a pharmacy (and the consultations that have some)."""
     has_items = select(ItemRow.id).where(ItemRow.consultation_id == Row.id)
     if status is not None:
@@ -67,7 +69,9 @@ async def my_prescriptions(
 async def get_consultation(
     consultation_id: str, user: ActiveUser, session: SessionDep
 ) -> Consultation:
-    """Its patient, or the doctor who held it (that read is audited); 404 for anyone else,
+    """One consultation: its patient, or the doctor who held it.
+
+    Its patient, or the doctor who held it (that read is audited); 404 for anyone else,
     and the attempt is audited."""
     row = await published_consultation(session, consultation_id)
     if row is None:

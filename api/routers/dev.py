@@ -17,6 +17,7 @@ async def outbox(
     to: str | None = None,
     limit: int = Query(100, ge=1, le=500),
 ) -> Page[OutboxItem]:
+    """The emails and SMS sent, newest first (dev only)."""
     query = select(Message).order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
     if to:
         query = query.where(Message.to == to.strip())

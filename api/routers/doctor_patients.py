@@ -72,7 +72,9 @@ async def patient_vitals(
     type: VitalType,  # noqa: A002 (the API's field name)
     user: ActiveUser, session: SessionDep, within: Range,
 ) -> Page[Vital]:
-    """The series of one type a patient shares with you: the same points, in the same order
+    """The vital signs of one type a patient shares with this doctor.
+
+    The series of one type a patient shares with you: the same points, in the same order
     (oldest first), as the patient's own chart. Not shared, no longer shared, or not your
     patient: 404. Every read, allowed or not, is in the audit log."""
     resource = f"patient/{patient_id}/vitals/{type.value}"

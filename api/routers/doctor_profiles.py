@@ -39,7 +39,9 @@ async def doctor_page(session: AsyncSession, user: User, profile: DoctorProfile)
 @public_router.get("/{doctor_id}", response_model=DoctorPage,
                    responses={404: {"description": "no such doctor in the directory"}})
 async def public_page(doctor_id: str, _: ActiveUser, session: SessionDep) -> DoctorPage:
-    """A doctor's page: the directory entry, bio, languages, office address, timezone, and the
+    """A doctor's public page: directory entry, bio, languages, services.
+
+    A doctor's page: the directory entry, bio, languages, office address, timezone, and the
     services offered (a fee set and, for appointments, availability of that type)."""
     found = await listed_doctor(session, doctor_id)
     if found is None:

@@ -6,7 +6,7 @@ status is written by its activities, the doctor's answer goes through an Update.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -76,6 +76,7 @@ async def directory(
     specialty: Annotated[str | None, Query(max_length=80)] = None,
     limit: Limit = 20, cursor: str | None = None,
 ) -> Page[DoctorDirectoryEntry]:
+    """The directory of listed doctors, searchable by name, specialty or city."""
     query = listed_doctors()
     if q and q.strip():
         pattern = f"%{q.strip().lower()}%"
@@ -118,6 +119,7 @@ async def invite_doctor(
     body: DoctorRequest, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> MyDoctor:
+    """Ask a listed doctor to become one of the patient's doctors."""
     found = await listed_doctor(session, body.doctor_id)
     if found is None:
         raise Problem(404, "No such doctor in the directory.")
@@ -149,6 +151,7 @@ async def invite_doctor(
 async def my_doctors(
     patient: ActivePatient, session: SessionDep, limit: Limit = 20, cursor: str | None = None,
 ) -> Page[MyDoctor]:
+    """The patient's doctors, pending and active, newest first."""
     query = (
         select(CareLink, User, DoctorProfile)
         .join(User, User.id == CareLink.doctor_id)
@@ -170,7 +173,9 @@ async def remove_doctor(
     doctor_id: str, patient: ActivePatient, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> Response:
-    """The doctor leaves the patient's list (a request not yet answered is withdrawn), and
+    """Remove a doctor from the patient's list; what was shared stops being shared.
+
+    The doctor leaves the patient's list (a request not yet answered is withdrawn), and
     what was shared with them (documents, vitals) stops being shared; paid processes with
     that doctor go on. Done by the link's process, so its run in Temporal shows it."""
     links = (await session.scalars(select(CareLink).where(
@@ -203,6 +208,7 @@ async def doctor_invitations(
     status: CareLinkStatus = CareLinkStatus.pending, limit: Limit = 20,
     cursor: str | None = None,
 ) -> Page[DoctorInvitationView]:
+    """Patients' requests to this doctor, by status, newest first."""
     query = (
         select(CareLink, User).join(User, User.id == CareLink.patient_id)
         .where(CareLink.doctor_id == doctor.id, CareLink.status == status.value)
@@ -220,6 +226,7 @@ async def doctor_invitations(
 async def accept(
     link_id: str, doctor: VerifiedDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
+    """Accept a patient's request: the doctor becomes one of their doctors."""
     return await _answer(link_id, "accept", doctor, session, temporal)
 
 
@@ -228,6 +235,7 @@ async def accept(
 async def decline(
     link_id: str, doctor: VerifiedDoctor, session: SessionDep, temporal: TemporalClient
 ) -> DoctorInvitationView:
+    """Decline a patient's request."""
     return await _answer(link_id, "decline", doctor, session, temporal)
 
 
@@ -273,27 +281,38 @@ async def own_doctor_profile(session: AsyncSession, doctor: User) -> DoctorProfi
     return profile
 
 
-@doctor_fees_router.get("", response_model=DoctorFees)
+_NO_PROFILE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "This doctor has no doctor profile."}}
+
+
+@doctor_fees_router.get("", response_model=DoctorFees, responses=_NO_PROFILE)
 async def my_fees(doctor: VerifiedDoctor, session: SessionDep) -> DoctorFees:
+    """The doctor's fees for each service."""
     return doctor_fees(await own_doctor_profile(session, doctor))
 
 
-@doctor_fees_router.put("", response_model=DoctorFees,
-                        responses={422: {"description": "a fee out of range or in another "
-                                                        "currency than the doctor's"}})
+@doctor_fees_router.put("", response_model=DoctorFees, responses={
+    **_NO_PROFILE,
+    422: {"description": "A fee out of range, or in another currency than the doctor's."}})
 async def set_my_fees(body: DoctorFees, doctor: VerifiedDoctor,
                       session: SessionDep) -> DoctorFees:
-    """The doctor's prices, shown in the directory and charged by later processes. They are
+    """Set the doctor's fees for each service.
+
+    The doctor's prices, shown in the directory and charged by later processes. They are
     in the doctor's own currency (fixed with their profile); 0 means the service is not
     offered (domain/care_services.py)."""
     profile = await own_doctor_profile(session, doctor)
     currency = doctor.currency or profile.fee_currency
     fees = {"opinion": body.opinion, "teleconsultation": body.teleconsultation,
             "office": body.office, "record_fill": body.record_fill}
-    for name, fee in fees.items():
-        problem = fee_problem(fee, currency)
-        if problem:
-            raise Problem(422, f"{name}: {problem}")
+    errors = [
+        {"field": f"{name}.{part}", "location": "body", "message": message, "type": "fee"}
+        for name, fee in fees.items() if (found := fee_problem(fee, currency))
+        for part, message in [found]
+    ]
+    if errors:
+        raise Problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                      errors=errors)
     profile.fee_currency = currency
     profile.fee_opinion, profile.fee_teleconsultation = body.opinion.amount, (
         body.teleconsultation.amount)

@@ -114,7 +114,8 @@ async def _read_upload(file: UploadFile, max_bytes: int, owner_id: str) -> _Uplo
     name = file.filename or "document"
     if not data:
         raise Problem(422, f"{name}: the file is empty.",
-                      errors=[{"field": "files", "message": f"{name} is empty"}])
+                      errors=[{"location": "body",
+                               "field": "files", "message": f"{name} is empty"}])
     if len(data) > max_bytes:
         raise Problem(413, f"{name}: a file may be at most {max_bytes} bytes.")
     content_type = sniff_content_type(data)
@@ -139,12 +140,14 @@ async def upload_documents(
     type: Annotated[r.DocumentType, Form()],  # noqa: A002 (the API's field name)
     files: Annotated[list[UploadFile], File(description="One or more files.")],
 ) -> Page[r.Document]:
-    """All or nothing: every file is checked before any is stored, and a failure while
+    """Upload one or more documents (PDF, JPEG, PNG, DICOM) to the record.
+
+    All or nothing: every file is checked before any is stored, and a failure while
     storing or recording removes what was already stored."""
     limits = settings.limits
     if len(files) > limits.documents_per_upload:
         raise Problem(422, f"At most {limits.documents_per_upload} files per upload.",
-                      errors=[{"field": "files", "message": "too many files"}])
+                      errors=[{"location": "body", "field": "files", "message": "too many files"}])
     uploads = [await _read_upload(f, limits.document_max_bytes, user.id) for f in files]
     # One upload at a time per user from the quota check to the commit, so that two uploads
     # racing cannot both fit in the same free space (a row lock on PostgreSQL; SQLite has
@@ -189,7 +192,7 @@ async def list_documents(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> Page[r.Document]:
-    """Newest first."""
+    """The patient's documents, newest first."""
     query = select(Document).where(Document.owner_id == user.id)
     rows, next_cursor = page(
         list(await session.scalars(
@@ -205,6 +208,7 @@ async def list_documents(
 async def download(
     document_id: str, user: ActiveUser, session: SessionDep, storage: StorageDep
 ) -> Response:
+    """Download a document's content (its owner, or a doctor it is shared with)."""
     access = await document_access(session, user, document_id, "document.read",
                                    owner_only=False)
     document = access.document
@@ -229,6 +233,7 @@ async def download(
 async def delete_document(
     document_id: str, user: ActiveUser, session: SessionDep, storage: StorageDep
 ) -> Response:
+    """Delete a document, its shares and its reports."""
     access = await document_access(session, user, document_id, "document.delete",
                                    owner_only=True)
     key = access.document.storage_key
@@ -257,11 +262,14 @@ async def share(
     document_id: str, body: r.ShareIn, user: ActiveUser, session: SessionDep,
     response: Response,
 ) -> r.Share:
-    """Only with one of the patient's active doctors. Sharing again answers 200."""
+    """Share a document with one of the patient's active doctors.
+
+    Sharing again answers 200."""
     await document_access(session, user, document_id, "document.share", owner_only=True)
     if not await is_active_doctor_of(session, body.doctor_id, user.id, for_update=True):
         raise Problem(422, "You can share only with one of your active doctors.",
-                      errors=[{"field": "doctor_id", "message": "not one of your active doctors"}])
+                      errors=[{"location": "body",
+                               "field": "doctor_id", "message": "not one of your active doctors"}])
     existing = await session.scalar(select(DocumentShare).where(
         DocumentShare.document_id == document_id, DocumentShare.doctor_id == body.doctor_id))
     if existing is not None:
@@ -275,6 +283,7 @@ async def share(
 
 @router.get("/documents/{document_id}/shares", response_model=Page[r.Share])
 async def list_shares(document_id: str, user: ActiveUser, session: SessionDep) -> Page[r.Share]:
+    """The doctors a document is shared with."""
     await document_access(session, user, document_id, "document.shares.read", owner_only=True)
     rows = await session.scalars(select(DocumentShare).where(
         DocumentShare.document_id == document_id).order_by(DocumentShare.shared_at))
@@ -286,6 +295,7 @@ async def list_shares(document_id: str, user: ActiveUser, session: SessionDep) -
 async def revoke(
     document_id: str, doctor_id: str, user: ActiveUser, session: SessionDep
 ) -> Response:
+    """Stop sharing a document with a doctor."""
     await document_access(session, user, document_id, "document.unshare", owner_only=True)
     result = await session.execute(delete(DocumentShare).where(
         DocumentShare.document_id == document_id, DocumentShare.doctor_id == doctor_id))
@@ -303,7 +313,9 @@ async def shared_with_me(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> Page[r.SharedDocument]:
-    """Newest share first; only from patients whose active doctor this still is."""
+    """The documents patients share with this doctor, newest share first.
+
+    Only from patients whose active doctor this still is."""
     query = (
         select(DocumentShare, Document, User)
         .join(Document, Document.id == DocumentShare.document_id)
@@ -341,7 +353,7 @@ def _report_out(row: DocumentReport) -> r.Report:
 async def add_report(
     document_id: str, body: r.ReportIn, user: ActiveUser, session: SessionDep
 ) -> r.Report:
-    """By the patient or a doctor the document is shared with."""
+    """Write a report on a document: its patient, or a doctor it is shared with."""
     await document_access(session, user, document_id, "document.report.write",
                           owner_only=False)
     row = DocumentReport(document_id=document_id, author_id=user.id, author_role=user.role,
@@ -355,6 +367,7 @@ async def add_report(
 async def list_reports(
     document_id: str, user: ActiveUser, session: SessionDep
 ) -> Page[r.Report]:
+    """The reports written on a document, oldest first."""
     await document_access(session, user, document_id, "document.reports.read",
                           owner_only=False)
     rows = await session.scalars(select(DocumentReport).where(

@@ -35,12 +35,15 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> Page[DrugSummary]:
-    """Ranked: the name starting with the query, then a word of the name, then an active
+    """Search the drug catalogue by brand name or active substance.
+
+    Ranked: the name starting with the query, then a word of the name, then an active
     substance; products on the market first, then shorter names. The catalogue does not
     change between pages, so the cursor is simply how far down the ranking to go on."""
     if len("".join(words(q))) < 2:
         raise Problem(422, "Type at least 2 letters or digits.",
-                      errors=[{"field": "q", "message": "at least 2 letters or digits"}])
+                      errors=[{"location": "query",
+                               "field": "q", "message": "at least 2 letters or digits"}])
     offset = _offset(cursor)
     rows = await search_drugs(session, q, limit + 1, offset)
     next_cursor = None
@@ -55,11 +58,13 @@ def _offset(cursor: str | None) -> int:
     if cursor[:1] == "o" and cursor[1:].isdigit() and int(cursor[1:]) < MAX_RESULTS:
         return int(cursor[1:])
     raise Problem(422, "The cursor is not valid.",
-                  errors=[{"field": "cursor", "message": "not a cursor we gave"}])
+                  errors=[{"location": "query",
+                           "field": "cursor", "message": "not a cursor we gave"}])
 
 
 @router.get("/{drug_id}", response_model=Drug)
 async def get_drug(drug_id: str, _: ActiveUser, session: SessionDep) -> Drug:
+    """One drug of the catalogue."""
     row = await session.get(DrugProduct, drug_id)
     if row is None:
         raise Problem(404, "No drug with this id.")

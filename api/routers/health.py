@@ -20,6 +20,7 @@ class Health(BaseModel):
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
 async def health(request: Request, session: SessionDep) -> JSONResponse:
+    """Whether the API, its database and Temporal are up."""
     db_state = temporal_state = "ok"
     try:
         await session.execute(text("SELECT 1"))

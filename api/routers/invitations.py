@@ -39,10 +39,12 @@ async def invite(
     body: InvitationRequest, user: ActiveUser, session: SessionDep, settings: SettingsDep,
     temporal: TemporalClient,
 ) -> InvitationView:
+    """Invite a friend to E-same by email."""
     email = body.email.strip().lower()
     if email == user.email:
         raise Problem(422, "You cannot invite yourself.",
-                      errors=[{"field": "email", "message": "your own address"}])
+                      errors=[{"location": "body",
+                               "field": "email", "message": "your own address"}])
 
     async def mine() -> Invitation | None:
         return await session.scalar(
@@ -74,6 +76,7 @@ async def my_invitations(
     user: ActiveUser, session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None,
 ) -> Page[InvitationView]:
+    """The invitations the caller sent, newest first."""
     query = select(Invitation).where(Invitation.inviter_id == user.id)
     if cursor:
         last_id = decode_id_cursor(cursor)

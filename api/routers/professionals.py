@@ -66,7 +66,9 @@ async def list_professionals(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: str | None = None,
 ) -> Page[ProfessionalView]:
-    """Oldest submission first (a queue): `?verification=pending` is what is left to check.
+    """Doctors and pharmacists whose licence an admin checks (admins).
+
+    Oldest submission first (a queue): `?verification=pending` is what is left to check.
     Accounts that expired before validating their email are left out."""
     query = _professionals()
     if verification is not None:

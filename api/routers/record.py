@@ -106,6 +106,7 @@ async def load_record(session: AsyncSession, patient_id: str) -> r.Record:
 
 @router.get("", response_model=r.Record)
 async def get_record(user: ActivePatient, session: SessionDep) -> r.Record:
+    """The patient's medical record: every section and the documents."""
     return await load_record(session, user.id)
 
 
@@ -113,6 +114,7 @@ async def get_record(user: ActivePatient, session: SessionDep) -> r.Record:
 async def add_antecedent(
     body: r.AntecedentIn, user: ActivePatient, session: SessionDep
 ) -> r.Antecedent:
+    """Add a medical, surgical, family or obstetric antecedent to the record."""
     row = Antecedent(patient_id=user.id, category=body.category.value,
                      description=body.description, onset_date=body.onset_date)
     session.add(row)
@@ -122,6 +124,7 @@ async def add_antecedent(
 
 @router.post("/allergies", status_code=201, response_model=r.Allergy)
 async def add_allergy(body: r.AllergyIn, user: ActivePatient, session: SessionDep) -> r.Allergy:
+    """Add an allergy to the record."""
     row = Allergy(patient_id=user.id, substance=body.substance, reaction=body.reaction,
                   severity=body.severity.value if body.severity else None)
     session.add(row)
@@ -133,12 +136,14 @@ async def add_allergy(body: r.AllergyIn, user: ActivePatient, session: SessionDe
 async def add_treatment(
     body: r.TreatmentIn, user: ActivePatient, session: SessionDep
 ) -> r.Treatment:
+    """Add a treatment to the record, from the drug catalogue or by name."""
     name = body.name
     if body.drug_id is not None:
         drug = await session.get(DrugProduct, body.drug_id)
         if drug is None:
             raise Problem(422, "This drug is not in the catalogue.",
-                          errors=[{"field": "drug_id", "message": "unknown drug"}])
+                          errors=[{"location": "body",
+                                   "field": "drug_id", "message": "unknown drug"}])
         name = name or drug.name
     assert name is not None  # TreatmentIn requires drug_id or name
     row = Treatment(patient_id=user.id, drug_id=body.drug_id, name=name, dosage=body.dosage,
@@ -152,13 +157,15 @@ async def add_treatment(
 async def add_attending_doctor(
     body: r.AttendingDoctorIn, user: ActivePatient, session: SessionDep
 ) -> r.AttendingDoctor:
+    """Add an attending doctor: a registered doctor or one typed in."""
     doctor: User | None = None
     profile: DoctorProfile | None = None
     if body.doctor_id is not None:
         listed = await listed_doctor(session, body.doctor_id)  # verified doctors only
         if listed is None:
             raise Problem(422, "No registered doctor has this id.",
-                          errors=[{"field": "doctor_id", "message": "unknown doctor"}])
+                          errors=[{"location": "body",
+                                   "field": "doctor_id", "message": "unknown doctor"}])
         doctor, profile = listed
         already = await session.scalar(select(AttendingDoctor.id).where(
             AttendingDoctor.patient_id == user.id, AttendingDoctor.doctor_id == doctor.id))
@@ -181,7 +188,9 @@ async def add_attending_doctor(
 async def delete_entry(
     section: str, item_id: str, user: ActiveUser, session: SessionDep
 ) -> Response:
-    """Any role reaches the lookup, so that an attempt on someone's entry is audited."""
+    """Remove an entry from a section of the record.
+
+    Any role reaches the lookup, so that an attempt on someone's entry is audited."""
     model = _SECTIONS.get(section)
     if model is None:
         raise Problem(404, f"No record section {section!r}.")
@@ -200,7 +209,7 @@ async def delete_entry(
 async def get_record_fhir(
     user: ActivePatient, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    """The record as a FHIR R4B Bundle (type `collection`)."""
+    """The record exported as a FHIR R4B Bundle (type `collection`)."""
     record = await load_record(session, user.id)
     vitals = list(await session.scalars(
         select(VitalSign).where(VitalSign.patient_id == user.id)

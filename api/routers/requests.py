@@ -52,6 +52,7 @@ async def my_requests(
 @router.get("/{reference}", response_model=RequestItem,
             responses={404: {"description": "no request of yours has this reference"}})
 async def my_request(reference: str, user: ActivePatient, session: SessionDep) -> RequestItem:
+    """One of the caller's requests, by its reference."""
     parsed = parse_reference(reference)
     if parsed is None:
         raise Problem(404, "No request of yours has this reference.")

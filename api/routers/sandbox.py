@@ -44,6 +44,7 @@ def _sandbox(providers: PaymentProvidersDep) -> SandboxProvider:
 @router.get("/checkout/{payment_id}", response_class=HTMLResponse)
 async def checkout_page(payment_id: str, providers: PaymentProvidersDep,
                         session: SessionDep) -> HTMLResponse:
+    """The sandbox provider's checkout page for a payment (dev only)."""
     charge = await _sandbox(providers).ledger.get(payment_id)
     if charge is None:
         raise Problem(404, "No such sandbox payment.")
@@ -64,6 +65,7 @@ async def checkout_outcome(
     payment_id: str, outcome: Annotated[Literal["succeed", "fail"], Form()],
     providers: PaymentProvidersDep, session: SessionDep, temporal: TemporalClient,
 ) -> HTMLResponse:
+    """Pay or decline a sandbox payment (dev only)."""
     sandbox = _sandbox(providers)
     charge = await sandbox.ledger.settle(
         payment_id, "succeeded" if outcome == "succeed" else "failed")

@@ -208,6 +208,7 @@ async def open_session(session: SessionDep, settings: SettingsDep, bearer: Beare
 
 @router.delete("/session", status_code=204)
 async def close_session() -> Response:
+    """End the admin's codec session in this browser (its cookie is removed)."""
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path=PREFIX, secure=True, httponly=True,
                            samesite="none")

@@ -42,7 +42,9 @@ def _view(share: VitalShare, doctor: User, types: set[str]) -> VitalShareView:
 async def share_vitals(
     body: VitalShareIn, patient: ActivePatient, session: SessionDep, response: Response
 ) -> VitalShareView:
-    """Share these types (all of today's types when `types` is absent) with one of your
+    """Share vital signs (some or all types) with one of the patient's doctors.
+
+    Share these types (all of today's types when `types` is absent) with one of your
     active doctors. Sharing again with the same doctor replaces their types (200)."""
     if not await is_active_doctor_of(session, body.doctor_id, patient.id, for_update=True):
         raise Problem(422, "You can share only with one of your active doctors.",
@@ -94,6 +96,7 @@ async def my_vital_shares(
 async def stop_sharing_vitals(
     doctor_id: str, patient: ActivePatient, session: SessionDep
 ) -> Response:
+    """Stop sharing vital signs with a doctor."""
     share_id = await session.scalar(select(VitalShare.id).where(
         VitalShare.patient_id == patient.id, VitalShare.doctor_id == doctor_id))
     if share_id is None:

@@ -91,6 +91,7 @@ async def receive_webhook(
     provider: ProviderName, request: Request, session: SessionDep, temporal: TemporalClient,
     providers: PaymentProvidersDep,
 ) -> WebhookAck:
+    """A payment provider's event, signature checked (for providers)."""
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     return await process_webhook(provider, headers, body, session, temporal, providers,

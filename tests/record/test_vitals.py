@@ -28,30 +28,47 @@ async def test_vital_types_have_units_loinc_codes_and_ranges(client: httpx.Async
     assert all(t["min"] < t["max"] for t in types.values() if t["code"] != "blood_pressure")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"type": "temperature", "value": 3.7}, "range"),
-    ({"type": "temperature", "value": 370}, "range"),
-    ({"type": "weight", "value": -2}, "range"),
-    ({"type": "spo2", "value": 101}, "range"),
-    ({"type": "heart_rate", "value": 400}, "range"),
-    ({"type": "blood_pressure", "systolic": 80, "diastolic": 120}, "diastolic"),
-    ({"type": "blood_pressure", "systolic": 120, "diastolic": 120}, "diastolic"),
-    ({"type": "blood_pressure", "systolic": 400, "diastolic": 80}, "range"),
-    ({"type": "blood_pressure", "systolic": 120}, "missing"),
-    ({"type": "blood_pressure", "value": 120}, "missing"),
-    ({"type": "weight"}, "missing"),
-    ({"type": "weight", "systolic": 120, "diastolic": 80}, "missing"),
-    ({"value": 70}, "missing"),
-    ({"type": "cholesterol", "value": 2}, "type"),
-    ({"type": "weight", "value": "heavy"}, "type"),
+@pytest.mark.parametrize("body, field, message", [
+    ({"type": "temperature", "value": 3.7}, "value", "3.7 °C is outside the plausible range"),
+    ({"type": "temperature", "value": 370}, "value", "370 °C is outside the plausible range"),
+    ({"type": "weight", "value": -2}, "value", "-2 kg is outside the plausible range"),
+    ({"type": "spo2", "value": 101}, "value", "101 % is outside the plausible range"),
+    ({"type": "heart_rate", "value": 400}, "value", "400 /min is outside the plausible range"),
+    ({"type": "blood_pressure", "systolic": 80, "diastolic": 120}, "diastolic",
+     "must be below systolic"),
+    ({"type": "blood_pressure", "systolic": 120, "diastolic": 120}, "diastolic",
+     "must be below systolic"),
+    ({"type": "blood_pressure", "systolic": 400, "diastolic": 80}, "systolic",
+     "400 mmHg is outside the plausible range 50–260 mmHg"),
+    ({"type": "blood_pressure", "systolic": 120}, "diastolic", "required for blood_pressure"),
+    ({"type": "blood_pressure", "value": 120}, "value",
+     "blood_pressure takes systolic and diastolic, not value"),
+    ({"type": "weight"}, "value", "required for weight"),
+    ({"type": "weight", "systolic": 120, "diastolic": 80}, "systolic",
+     "only for blood_pressure; weight takes value"),
+    ({"value": 70}, "type", "Field required"),
+    ({"type": "cholesterol", "value": 2}, "type", "must be one of 'blood_pressure', "),
+    ({"type": "weight", "value": "heavy"}, "value", "Input should be a valid number"),
+    ({"type": "weight", "value": 70, "measured_at": "0001-01-01T08:00:00Z"}, "measured_at",
+     "must be after 1900-01-01"),
+    ({"type": "weight", "value": 70, "measured_at": "FUTURE"}, "measured_at",
+     "must not be in the future"),
 ])
 async def test_bad_vitals_are_422(
-    client: httpx.AsyncClient, patient: TestUser, body: dict[str, Any], field: str
+    client: httpx.AsyncClient, patient: TestUser, body: dict[str, Any], field: str,
+    message: str,
 ) -> None:
+    """Each case fails for its own reason, named on its own field."""
+    if body.get("measured_at") == "FUTURE":
+        body = {**body, "measured_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}
     response = await client.post("/api/v1/me/vitals", headers=patient.headers,
                                  json={"measured_at": ago(hours=1), **body})
     assert response.status_code == 422, (body, response.text)
-    assert response.json()["errors"]
+    (error,) = response.json()["errors"]
+    assert error["field"] == field, error
+    assert error["message"].startswith(message), error
+    listed = await client.get("/api/v1/me/vitals", headers=patient.headers)
+    assert listed.json()["items"] == []
 
 
 @pytest.mark.parametrize("measured_at", [None, "2024-01-01T08:00:00", "yesterday",
