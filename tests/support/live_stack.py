@@ -27,7 +27,7 @@ def live_stack(settings: Settings, *, startup_timeout: float = 90) -> Iterator[s
         port: int = probe.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
-    process = context.Process(target=_serve, args=(settings.model_dump_json(), port, ready),
+    process = context.Process(target=_serve, args=(settings, port, ready),
                               name="live-stack", daemon=True)
     process.start()
     try:
@@ -42,7 +42,9 @@ def live_stack(settings: Settings, *, startup_timeout: float = 90) -> Iterator[s
             process.join(10)
 
 
-def _serve(settings_json: str, port: int, ready: Event) -> None:
+def _serve(settings: Settings, port: int, ready: Event) -> None:
+    # The settings object itself, pickled: a JSON dump would mask its secrets (the payload
+    # keys among them).
     import uvicorn
 
     from api.app import create_app
@@ -51,7 +53,6 @@ def _serve(settings_json: str, port: int, ready: Event) -> None:
     from workers.main import WorkerDeps, build_worker, compile_workflow_modules
 
     compile_workflow_modules()  # as the real worker does: the sandbox imports them per run
-    settings = Settings.model_validate_json(settings_json)
 
     async def serve() -> None:
         engine = make_engine(settings.database_url)
