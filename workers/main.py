@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.accounts import AccountActivities
+from activities.appointments import AppointmentActivities
 from activities.billing import BillingActivities
 from activities.care_links import CareLinkActivities
 from activities.consultations import ConsultationActivities
@@ -34,6 +35,7 @@ from providers.payments import PaymentProviders, build_payment_providers
 from providers.sms import SmsSender, build_sms_sender
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
+from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
@@ -79,6 +81,7 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        AppointmentWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
@@ -109,6 +112,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         billing.credit_purchase,
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
+        *AppointmentActivities(deps.sessions).all(),
     ]
 
 
