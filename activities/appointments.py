@@ -147,12 +147,12 @@ class AppointmentActivities:
         assert patient is not None and doctor is not None
         address = (profile.office_address if profile is not None else None) or ""
         messages: list[SendMessage] = []
-        recipients: list[tuple[User, str, str]] = []
+        recipients: list[tuple[User, str]] = []
         if command.tell_patient and command.event in PATIENT_TEMPLATES:
-            recipients.append((patient, "patient", PATIENT_TEMPLATES[command.event]))
+            recipients.append((patient, "patient"))
         if command.tell_doctor and command.event in DOCTOR_TEMPLATES:
-            recipients.append((doctor, "doctor", DOCTOR_TEMPLATES[command.event]))
-        for person, role, template in recipients:
+            recipients.append((doctor, "doctor"))
+        for person, role in recipients:
             language = person.language if person.language in TYPE_LABELS else "en"
             zone = person.timezone or "Africa/Douala"
             data = {
@@ -176,7 +176,9 @@ class AppointmentActivities:
             for channel, to in channels:
                 messages.append(SendMessage(
                     idempotency_key=f"appointment-{row.id}-{command.key}-{role}-{channel}",
-                    channel=channel, to=to, template=template, language=language, data=data,
+                    channel=channel, to=to, language=language, data=data,
+                    template=(PATIENT_TEMPLATES[command.event] if role == "patient"
+                              else DOCTOR_TEMPLATES[command.event]),
                     user_id=person.id))
         return MessagesToSend(messages=messages)
 

@@ -16,7 +16,6 @@ from pydantic import BaseModel
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
-from api.payments import payment_timings
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
 from core.settings import Settings
@@ -27,8 +26,8 @@ from domain.appointments import (
     AppointmentState,
     AppointmentTimings,
     AppointmentType,
-    CanceledBy,
     CancelAppointment,
+    CanceledBy,
     CompleteAppointment,
     DoctorJoined,
     MarkNoShow,

@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from domain.activity_ref import ActivityRef
 from domain.templates import Templates
 from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
-from domain.templates.appointments import APPOINTMENT_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
+from domain.templates.appointments import APPOINTMENT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
 

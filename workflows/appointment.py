@@ -34,8 +34,6 @@ from workflows.common import (
 from workflows.paid import PaidProcess
 
 with workflow.unsafe.imports_passed_through():
-    from domain.paid import ASK_REFUND, AskRefund, PaymentOrder, PaymentPayer
-
     from domain.appointments import (
         APPOINTMENT_ENDED,
         APPOINTMENT_MESSAGES,
@@ -64,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.care import CareService
     from domain.errors import BusinessError
     from domain.messages import SEND_MESSAGE
+    from domain.paid import ASK_REFUND, AskRefund, PaymentOrder, PaymentPayer
     from domain.payments import InvoiceLine, PaymentView, RefundStatus
 
 S = AppointmentStatus

@@ -61,8 +61,8 @@ from domain.appointments import (
     AppointmentStatus,
     AppointmentType,
     AppointmentView,
-    CanceledBy,
     CancelAppointment,
+    CanceledBy,
     CancelIn,
     CompleteAppointment,
     MarkNoShow,
@@ -86,8 +86,12 @@ from providers.video import build_video_rooms
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
 Limit = Annotated[int, Query(ge=1, le=200)]
 
-_NOT_FOUND = {404: {"description": "not an appointment of yours"}}
-_CHANGE = {**_NOT_FOUND, 409: {"description": "not possible in the appointment's status"}}
+_LET_GO = {AppointmentStatus.canceled.value, AppointmentStatus.expired.value,
+           AppointmentStatus.payment_failed.value}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "not an appointment of yours"}}
+_CHANGE: dict[int | str, dict[str, Any]] = {
+    **_NOT_FOUND, 409: {"description": "not possible in the appointment's status"}}
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -350,12 +354,15 @@ async def cancel(appointment_id: str, body: CancelIn, user: ActiveUser, session:
     by = CanceledBy.patient if user.id == row.patient_id else CanceledBy.doctor
     if by is CanceledBy.doctor:
         await _verified(session, user)
-    await session.rollback()
+    if row.status in _LET_GO:  # already over (a retried request): as it is
+        return await get_appointment(appointment_id, user, session)
+    await session.commit()  # ends the read: the process writes now
     await cancel_appointment(temporal, row.id, CancelAppointment(by=by, user_id=user.id))
     await session.execute(update(Appointment).where(
         Appointment.id == row.id, Appointment.cancel_reason.is_(None))
         .values(cancel_reason=body.reason))
     await session.commit()
+    session.expire(row)  # the process wrote it meanwhile
     return await get_appointment(appointment_id, user, session)
 
 
@@ -378,9 +385,10 @@ async def reschedule(appointment_id: str, body: RescheduleIn, user: ActiveUser,
     assert doctor is not None
     start, end = await _bookable_slot(session, settings, doctor, body.start,
                                       AppointmentType(row.type))
-    await session.rollback()
+    await session.commit()
     await reschedule_appointment(temporal, row.id, RescheduleAppointment(
         user_id=user.id, start=start, end=end))
+    session.expire(row)  # the process wrote it meanwhile
     return await get_appointment(appointment_id, user, session)
 
 
@@ -407,6 +415,7 @@ async def complete(appointment_id: str, body: ConsultationIn, doctor: VerifiedDo
     await session.commit()
     await complete_appointment(temporal, row.id, CompleteAppointment(
         doctor_id=doctor.id, consultation_id=consultation_id))
+    session.expire(row)  # the process wrote it meanwhile
     return await get_appointment(appointment_id, doctor, session)
 
 
@@ -416,8 +425,9 @@ async def no_show(appointment_id: str, doctor: VerifiedDoctor, session: SessionD
                   temporal: TemporalClient) -> AppointmentView:
     """Mark that the patient did not come (after the start; not refunded)."""
     row = await _doctors_appointment(session, appointment_id, doctor)
-    await session.rollback()
+    await session.commit()
     await mark_no_show(temporal, row.id, MarkNoShow(doctor_id=doctor.id))
+    session.expire(row)  # the process wrote it meanwhile
     return await get_appointment(appointment_id, doctor, session)
 
 
@@ -454,7 +464,7 @@ async def teleconsultation(appointment_id: str, user: ActiveUser, session: Sessi
                                            else f"{user.first_name} {user.last_name}"),
                              now=now, expires_at=closes_at)
     if user.id == row.doctor_id:
-        await session.rollback()
+        await session.commit()
         await tell_doctor_joined(temporal, row.id, user.id, now)
     return view.model_copy(update={"status": TeleconsultationStatus.open, "room": row.room,
                                    "url": rooms.url, "token": token})

@@ -2,7 +2,7 @@
 the video room and the consultation of an appointment
 
 Revision ID: 0200_appointment_process
-Revises: 0161_vital_shares
+Revises: 0121_appointments
 Create Date: 2026-12-01 10:30:00.000000
 
 Columns are added (ALTER TABLE ADD COLUMN, no rebuild), so the SQLite no-overlap triggers
@@ -16,7 +16,7 @@ from alembic import op
 import db.base
 
 revision: str = '0200_appointment_process'
-down_revision: str | Sequence[str] | None = '0161_vital_shares'
+down_revision: str | Sequence[str] | None = '0121_appointments'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
