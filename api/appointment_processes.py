@@ -13,9 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from api.paid_processes import start_paid_process
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
 from core.settings import Settings
@@ -78,15 +79,10 @@ def _search(appointment: AppointmentInput) -> TypedSearchAttributes:
 async def start_appointment(temporal: Client, settings: Settings,
                             appointment: AppointmentInput, summary: str) -> PaymentView:
     """Start the process of a committed hold and answer its payment (the checkout)."""
-    start = WithStartWorkflowOperation(
-        AppointmentWorkflow.run, appointment,
-        id=appointment_workflow_id(appointment.appointment_id),
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        task_queue=settings.temporal.task_queue, static_summary=summary,
-        search_attributes=_search(appointment))
-    view: PaymentView = await temporal.execute_update_with_start_workflow(
-        "checkout", start_workflow_operation=start, result_type=PaymentView)
-    return view
+    return await start_paid_process(
+        temporal, AppointmentWorkflow.run, appointment,
+        workflow_id=appointment_workflow_id(appointment.appointment_id), settings=settings,
+        summary=summary, search_attributes=_search(appointment), result_type=PaymentView)
 
 
 

@@ -14,13 +14,11 @@ from pydantic import BaseModel, Field
 from domain.activity_ref import ActivityRef
 from domain.messages import SendMessage
 from domain.money import Money
+from domain.paid import PaymentPayer
 from domain.payments import (
-    Operator,
-    PaymentMethod,
     PaymentRequest,
     PaymentTimings,
     PaymentView,
-    ProviderName,
     RefundStatus,
 )
 from domain.signal_ref import SignalRef
@@ -102,17 +100,6 @@ class AppointmentTimings(BaseModel):
     refundable_margin: timedelta = timedelta(days=63)
 
 
-class AppointmentPayer(BaseModel):
-    """Who pays and how (the payment request of `POST /appointments`)."""
-
-    user_id: str
-    method: PaymentMethod
-    provider: ProviderName
-    operator: Operator | None = None
-    phone: str | None = None
-    billing_address_id: str
-
-
 class AppointmentInput(BaseModel):
     """What AppointmentWorkflow is started with: ids and what it decides on, never the
     reason the patient gave (a health detail, kept in the database)."""
@@ -129,8 +116,8 @@ class AppointmentInput(BaseModel):
     # booking; None for a sponsored appointment (the sponsor's process holds its price).
     price: Money | None = None
     list_price: Money | None = None
-    # The patient's payment request (None when sponsored).
-    payer: AppointmentPayer | None = None
+    # Who pays and how (the kit's payer; None when sponsored).
+    payer: PaymentPayer | None = None
     sponsored: SponsoredAppointment | None = None
     timings: AppointmentTimings = Field(default_factory=AppointmentTimings)
     # The payment's own timings (None when sponsored).

@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.care import CareService
     from domain.errors import BusinessError
     from domain.messages import SEND_MESSAGE
-    from domain.paid import ASK_REFUND, AskRefund, PaymentOrder, PaymentPayer
+    from domain.paid import ASK_REFUND, AskRefund, PaymentOrder
     from domain.payments import InvoiceLine, PaymentView, RefundStatus
 
 S = AppointmentStatus
@@ -117,8 +117,7 @@ class AppointmentWorkflow(PaidProcess):
     async def _paid(self) -> bool:
         a = self._in
         assert a.payer is not None and a.price is not None
-        payment_id = await self.start_payment(PaymentPayer(**a.payer.model_dump()),
-                                              self._order())
+        payment_id = await self.start_payment(a.payer, self._order())
         self._payment_id = payment_id
         hold_max = a.hold_expires_at - a.timings.hold + a.timings.hold_max
         waiting = asyncio.ensure_future(self.wait_for_payment(

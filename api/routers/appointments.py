@@ -37,7 +37,8 @@ from api.deps import (
     VerifiedDoctor,
     require_verified,
 )
-from api.payments import checked_request, payment_timings
+from api.paid_processes import payment_payer
+from api.payments import payment_timings
 from api.plan_gate import require_plan
 from api.prices import quote_for
 from api.problems import Problem
@@ -57,7 +58,6 @@ from domain.appointments import (
     AppointmentCreated,
     AppointmentIn,
     AppointmentInput,
-    AppointmentPayer,
     AppointmentStatus,
     AppointmentType,
     AppointmentView,
@@ -283,7 +283,7 @@ async def book_appointment(
     await require_plan(session, settings, patient, service)
     quote = quote_for(settings, patient, _fee(profile, body.type))
     start, end = await _bookable_slot(session, settings, doctor, body.start, body.type)
-    snapshot = await checked_request(session, settings, patient, body)
+    payer = await payment_payer(session, settings, patient, body)
     timings = appointment_timings(settings)
 
     now = utcnow()
@@ -316,7 +316,7 @@ async def book_appointment(
         appointment_id=appointment_id, reference=reference, patient_id=patient.id,
         doctor_id=doctor.id, type=body.type, start=start, end=end,
         hold_expires_at=hold_expires_at, price=quote.price, list_price=quote.list_price,
-        payer=AppointmentPayer(**snapshot.model_dump()), timings=timings,
+        payer=payer, timings=timings,
         payment_timings=payment_timings(settings))
     summary = appointment_summary(process, patient, doctor, doctor_timezone(doctor))
     try:

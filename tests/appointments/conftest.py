@@ -11,9 +11,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings, TemporalSettings
-from core.temporal_client import ensure_search_attributes
+from core.temporal_client import data_converter, ensure_search_attributes
 from db.engine import SessionMaker
-from core.temporal_client import data_converter
 from tests.conftest import BIN
 from tests.payments.support import api_with_worker
 

@@ -18,9 +18,9 @@ from db.models import Payment
 from db.models.requests import RequestIndexEntry
 from tests.appointments.support import (
     a_patient_of,
-    confirmed_elsewhere,
     at,
     book,
+    confirmed_elsewhere,
     eventually,
     free_slot,
     make_world,
