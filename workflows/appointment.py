@@ -22,6 +22,36 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+from domain.appointments import (
+    APPOINTMENT_ENDED,
+    APPOINTMENT_MESSAGES,
+    DOCTOR_JOINED,
+    MOVE_APPOINTMENT,
+    RECORD_APPOINTMENT,
+    AppointmentEnded,
+    AppointmentEvent,
+    AppointmentInput,
+    AppointmentMessages,
+    AppointmentRecorded,
+    AppointmentState,
+    AppointmentStatus,
+    AppointmentType,
+    CancelAppointment,
+    CanceledBy,
+    CompleteAppointment,
+    DoctorJoined,
+    MarkNoShow,
+    MoveAppointment,
+    RecordAppointment,
+    RescheduleAppointment,
+    patient_refunded,
+    room_window,
+)
+from domain.care import CareService
+from domain.errors import BusinessError
+from domain.messages import SEND_MESSAGE
+from domain.paid import ASK_REFUND, AskRefund, PaymentOrder
+from domain.payments import InvoiceLine, PaymentView, RefundStatus
 from workflows.care import check_plan, publish_consultation
 from workflows.common import (
     WAIT_FOR_COMMIT,
@@ -32,38 +62,6 @@ from workflows.common import (
     signal_workflow,
 )
 from workflows.paid import PaidProcess
-
-with workflow.unsafe.imports_passed_through():
-    from domain.appointments import (
-        APPOINTMENT_ENDED,
-        APPOINTMENT_MESSAGES,
-        DOCTOR_JOINED,
-        MOVE_APPOINTMENT,
-        RECORD_APPOINTMENT,
-        AppointmentEnded,
-        AppointmentEvent,
-        AppointmentInput,
-        AppointmentMessages,
-        AppointmentRecorded,
-        AppointmentState,
-        AppointmentStatus,
-        AppointmentType,
-        CancelAppointment,
-        CanceledBy,
-        CompleteAppointment,
-        DoctorJoined,
-        MarkNoShow,
-        MoveAppointment,
-        RecordAppointment,
-        RescheduleAppointment,
-        patient_refunded,
-        room_window,
-    )
-    from domain.care import CareService
-    from domain.errors import BusinessError
-    from domain.messages import SEND_MESSAGE
-    from domain.paid import ASK_REFUND, AskRefund, PaymentOrder
-    from domain.payments import InvoiceLine, PaymentView, RefundStatus
 
 S = AppointmentStatus
 # An appointment already over answers a cancellation as it is (a retried request).

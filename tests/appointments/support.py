@@ -105,12 +105,13 @@ class Booking:
 
 async def book(api: httpx.AsyncClient, world: World, *, type_: str = "office",
                start: str | None = None, method: str = "card", patient: TestUser | None = None,
-               address_id: str | None = None, days_ahead: int = 3, **extra: Any) -> Booking:
+               address_id: str | None = None, days_ahead: int = 3,
+               reason_text: str = "Douleurs thoraciques", **extra: Any) -> Booking:
     patient = patient or world.patient
     start = start or await free_slot(api, patient, world.doctor, type_, days_ahead=days_ahead)
     response = await api.post("/api/v1/appointments", headers=patient.headers, json={
         "doctor_id": world.doctor.id, "start": start, "type": type_,
-        "reason": "Douleurs thoraciques",
+        "reason": reason_text,
         **payment_fields(address_id or world.address_id, method, **extra)})
     return Booking(response.status_code, response.json())
 
