@@ -272,3 +272,28 @@ async def test_a_reschedule_holds_the_new_slot_before_letting_the_old_one_go(
     assert again.status_code == 201, again.body
     assert (await row(sessions, booking.id)).payment_id == booking.payment["id"]
     await eventually(lambda: messages(sessions, world.doctor, "doctor_appointment_rescheduled"))
+
+
+async def test_closing_a_period_cancels_its_appointments_held_and_booked(
+    ts_api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings,
+) -> None:
+    world = await make_world(sessions, settings, ts_api)
+    booked = await book(ts_api, world, days_ahead=3)
+    await pay(ts_api, booked)
+    await eventually(status_is(sessions, booked.id, "confirmed"))
+    other, other_address = await a_patient_of(sessions, settings, ts_api, world.doctor)
+    held = await book(ts_api, world, patient=other, address_id=other_address, days_ahead=3)
+    assert held.status_code == 201
+    day = at(booked.body["start"]).date().isoformat()
+    period = {"start": f"{day}T00:00:00+01:00", "end": f"{day}T23:59:00+01:00",
+              "reason": "Congrès", "cancel_appointments": True}
+    closed = await ts_api.post("/api/v1/doctor/availability/exceptions", json=period,
+                               headers=world.doctor.headers)
+    assert closed.status_code == 201, closed.text
+    assert sorted(closed.json()["canceled_appointments"]) == sorted([booked.id, held.id])
+    assert (await row(sessions, booked.id)).canceled_by == "doctor"
+    assert (await row(sessions, held.id)).status == "canceled"
+    await eventually(lambda: _refunded(sessions, booked.payment["id"]))
+    again = await ts_api.post("/api/v1/doctor/availability/exceptions", json=period,
+                              headers=world.doctor.headers)
+    assert again.status_code == 201, again.text  # a retry: nothing more happens
