@@ -29,11 +29,8 @@ from domain.appointments import (
     AppointmentType,
     CancelAppointment,
     CanceledBy,
-    CompleteAppointment,
     DoctorJoined,
-    MarkNoShow,
     Reminder,
-    RescheduleAppointment,
 )
 from domain.payments import PaymentView
 from workflows.appointment import AppointmentWorkflow
@@ -90,34 +87,16 @@ def _handle(temporal: Client, appointment_id: str) -> WorkflowHandle[Any, Any]:
     return temporal.get_workflow_handle(appointment_workflow_id(appointment_id))
 
 
-async def _update(temporal: Client, appointment_id: str, name: str,
-                  arg: BaseModel) -> AppointmentState:
+async def ask_appointment(temporal: Client, appointment_id: str, update: str,
+                          arg: BaseModel) -> AppointmentState:
+    """Run one of the process's Updates (`cancel`, `reschedule`, `complete`, `no_show`) and
+    answer its state once recorded, or the problem the process refused it with."""
     try:
         state: AppointmentState = await _handle(temporal, appointment_id).execute_update(
-            name, arg, result_type=AppointmentState)
+            update, arg, result_type=AppointmentState)
     except Exception as err:
         raise problem_from_temporal(err, closed_detail="This appointment is over.") from err
     return state
-
-
-async def cancel_appointment(temporal: Client, appointment_id: str,
-                             command: CancelAppointment) -> AppointmentState:
-    return await _update(temporal, appointment_id, "cancel", command)
-
-
-async def reschedule_appointment(temporal: Client, appointment_id: str,
-                                 command: RescheduleAppointment) -> AppointmentState:
-    return await _update(temporal, appointment_id, "reschedule", command)
-
-
-async def complete_appointment(temporal: Client, appointment_id: str,
-                               command: CompleteAppointment) -> AppointmentState:
-    return await _update(temporal, appointment_id, "complete", command)
-
-
-async def mark_no_show(temporal: Client, appointment_id: str,
-                       command: MarkNoShow) -> AppointmentState:
-    return await _update(temporal, appointment_id, "no_show", command)
 
 
 async def tell_doctor_joined(temporal: Client, appointment_id: str, doctor_id: str,
@@ -151,7 +130,7 @@ async def cancel_for_closed_period(
     answers normally; an appointment already closed (canceled, expired, payment_failed) too.
     """
     try:
-        await cancel_appointment(temporal, cancellation.appointment_id, CancelAppointment(
+        await ask_appointment(temporal, cancellation.appointment_id, "cancel", CancelAppointment(
             by=CanceledBy.doctor, user_id=cancellation.doctor_id,
             closed_period_id=cancellation.closed_period_id))
     except Problem as problem:

@@ -19,10 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.appointment_processes import (
     appointment_summary,
     appointment_timings,
-    cancel_appointment,
-    complete_appointment,
-    mark_no_show,
-    reschedule_appointment,
+    ask_appointment,
     start_appointment,
     tell_doctor_joined,
 )
@@ -148,8 +145,19 @@ def _range(from_: datetime | None, to: datetime | None) -> tuple[datetime | None
     return from_, to
 
 
-async def _calendar_page(session: AsyncSession, query: Any, limit: int,
-                         cursor: str | None) -> Page[AppointmentView]:
+async def _calendar(session: AsyncSession, whose: Any, user_id: str, limit: int,
+                    cursor: str | None, from_: datetime | None, to: datetime | None,
+                    status: AppointmentStatus | None) -> Page[AppointmentView]:
+    """The appointments of a patient or a doctor (`whose`: the column) overlapping the
+    range, soonest first."""
+    start, end = _range(from_, to)
+    query = select(Appointment).where(whose == user_id)
+    if start is not None:
+        query = query.where(Appointment.end_at > start)
+    if end is not None:
+        query = query.where(Appointment.start_at < end)
+    if status is not None:
+        query = query.where(Appointment.status == status.value)
     rows, next_cursor = page(
         list(await session.scalars(keyset(query, Appointment.start_at, Appointment.id, cursor,
                                           limit, newest_first=False))),
@@ -159,42 +167,28 @@ async def _calendar_page(session: AsyncSession, query: Any, limit: int,
                        for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/me/appointments", response_model=Page[AppointmentView],
-            responses={422: {"description": "a bad range or status"}})
+From = Annotated[datetime | None, Query(alias="from")]
+_LIST: dict[int | str, dict[str, Any]] = {422: {"description": "a bad range or status"}}
+
+
+@router.get("/me/appointments", response_model=Page[AppointmentView], responses=_LIST)
 async def my_appointments(
     user: ActivePatient, session: SessionDep, limit: Limit = 50, cursor: str | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None, status: AppointmentStatus | None = None,
+    from_: From = None, to: datetime | None = None, status: AppointmentStatus | None = None,
 ) -> Page[AppointmentView]:
     """The patient's calendar: their appointments, soonest first."""
-    start, end = _range(from_, to)
-    query = select(Appointment).where(Appointment.patient_id == user.id)
-    if start is not None:
-        query = query.where(Appointment.end_at > start)
-    if end is not None:
-        query = query.where(Appointment.start_at < end)
-    if status is not None:
-        query = query.where(Appointment.status == status.value)
-    return await _calendar_page(session, query, limit, cursor)
+    return await _calendar(session, Appointment.patient_id, user.id, limit, cursor, from_, to,
+                           status)
 
 
-@router.get("/doctor/appointments", response_model=Page[AppointmentView],
-            responses={422: {"description": "a bad range or status"}})
+@router.get("/doctor/appointments", response_model=Page[AppointmentView], responses=_LIST)
 async def doctor_appointments(
     doctor: VerifiedDoctor, session: SessionDep, limit: Limit = 50, cursor: str | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None, status: AppointmentStatus | None = None,
+    from_: From = None, to: datetime | None = None, status: AppointmentStatus | None = None,
 ) -> Page[AppointmentView]:
     """The doctor's calendar: the appointments held or booked with them, soonest first."""
-    start, end = _range(from_, to)
-    query = select(Appointment).where(Appointment.doctor_id == doctor.id)
-    if start is not None:
-        query = query.where(Appointment.end_at > start)
-    if end is not None:
-        query = query.where(Appointment.start_at < end)
-    if status is not None:
-        query = query.where(Appointment.status == status.value)
-    return await _calendar_page(session, query, limit, cursor)
+    return await _calendar(session, Appointment.doctor_id, doctor.id, limit, cursor, from_, to,
+                           status)
 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentView,
@@ -357,7 +351,7 @@ async def cancel(appointment_id: str, body: CancelIn, user: ActiveUser, session:
     if row.status in _LET_GO:  # already over (a retried request): as it is
         return await get_appointment(appointment_id, user, session)
     await session.commit()  # ends the read: the process writes now
-    await cancel_appointment(temporal, row.id, CancelAppointment(by=by, user_id=user.id))
+    await ask_appointment(temporal, row.id, "cancel", CancelAppointment(by=by, user_id=user.id))
     await session.execute(update(Appointment).where(
         Appointment.id == row.id, Appointment.cancel_reason.is_(None))
         .values(cancel_reason=body.reason))
@@ -386,7 +380,7 @@ async def reschedule(appointment_id: str, body: RescheduleIn, user: ActiveUser,
     start, end = await _bookable_slot(session, settings, doctor, body.start,
                                       AppointmentType(row.type))
     await session.commit()
-    await reschedule_appointment(temporal, row.id, RescheduleAppointment(
+    await ask_appointment(temporal, row.id, "reschedule", RescheduleAppointment(
         user_id=user.id, start=start, end=end))
     session.expire(row)  # the process wrote it meanwhile
     return await get_appointment(appointment_id, user, session)
@@ -413,7 +407,7 @@ async def complete(appointment_id: str, body: ConsultationIn, doctor: VerifiedDo
         kind=CareService(row.type), patient_id=row.patient_id, doctor_id=doctor.id,
         occurred_at=min(row.start_at, utcnow()), body=body)
     await session.commit()
-    await complete_appointment(temporal, row.id, CompleteAppointment(
+    await ask_appointment(temporal, row.id, "complete", CompleteAppointment(
         doctor_id=doctor.id, consultation_id=consultation_id))
     session.expire(row)  # the process wrote it meanwhile
     return await get_appointment(appointment_id, doctor, session)
@@ -426,7 +420,7 @@ async def no_show(appointment_id: str, doctor: VerifiedDoctor, session: SessionD
     """Mark that the patient did not come (after the start; not refunded)."""
     row = await _doctors_appointment(session, appointment_id, doctor)
     await session.commit()
-    await mark_no_show(temporal, row.id, MarkNoShow(doctor_id=doctor.id))
+    await ask_appointment(temporal, row.id, "no_show", MarkNoShow(doctor_id=doctor.id))
     session.expire(row)  # the process wrote it meanwhile
     return await get_appointment(appointment_id, doctor, session)
 

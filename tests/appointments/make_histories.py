@@ -28,11 +28,9 @@ from tests.appointments.support import (
     World,
     at,
     book,
-    eventually,
+    confirmed,
     make_world,
-    pay,
     skip,
-    status_is,
 )
 from tests.payments.support import api_with_worker
 
@@ -50,9 +48,7 @@ async def _save(env: WorkflowEnvironment, appointment_id: str, name: str) -> Non
 
 async def _confirmed_reminded_completed(env: WorkflowEnvironment, api: httpx.AsyncClient,
                                         sessions: SessionMaker, world: World) -> None:
-    booking = await book(api, world, days_ahead=2)
-    await pay(api, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(api, sessions, world, days_ahead=2)
     start = at(booking.body["start"])
     await skip(env, start - utcnow() + timedelta(minutes=5), step=timedelta(hours=1))
     completed = await api.post(f"/api/v1/doctor/appointments/{booking.id}/complete",
@@ -75,9 +71,7 @@ async def _expired(env: WorkflowEnvironment, api: httpx.AsyncClient, sessions: S
 
 async def _canceled_by_the_doctor(env: WorkflowEnvironment, api: httpx.AsyncClient,
                                   sessions: SessionMaker, world: World) -> None:
-    booking = await book(api, world, type_="teleconsultation", days_ahead=5)
-    await pay(api, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(api, sessions, world, type_="teleconsultation", days_ahead=5)
     canceled = await api.post(f"/api/v1/appointments/{booking.id}/cancel",
                               json={"reason": "Congrès"}, headers=world.doctor.headers)
     assert canceled.status_code == 200, canceled.text

@@ -27,8 +27,8 @@ from domain.accounts import Role
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.support.users import TestUser, make_user
 
-__all__ = ["Booking", "World", "book", "checkout", "eventually", "make_world", "messages",
-           "pay", "row", "status_is"]
+__all__ = ["Booking", "World", "book", "checkout", "confirmed", "eventually", "make_world",
+           "messages", "pay", "row", "status_is"]
 
 
 @dataclass
@@ -119,6 +119,15 @@ async def book(api: httpx.AsyncClient, world: World, *, type_: str = "office",
 async def pay(api: httpx.AsyncClient, booking: Booking, outcome: str = "succeed") -> None:
     assert booking.status_code == 201, booking.body
     await checkout(api, booking.payment, outcome)
+
+
+async def confirmed(api: httpx.AsyncClient, sessions: SessionMaker, world: World,
+                    **booking: Any) -> Booking:
+    """Booked, paid at the sandbox, and confirmed by its process."""
+    made = await book(api, world, **booking)
+    await pay(api, made)
+    await eventually(status_is(sessions, made.id, "confirmed"))
+    return made
 
 
 async def row(sessions: SessionMaker, appointment_id: str) -> Appointment:

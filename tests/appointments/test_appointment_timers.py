@@ -17,9 +17,12 @@ from db.engine import SessionMaker
 from db.models import Payment
 from db.models.requests import RequestIndexEntry
 from tests.appointments.support import (
+    Booking,
+    World,
     a_patient_of,
     at,
     book,
+    confirmed,
     confirmed_elsewhere,
     eventually,
     free_slot,
@@ -69,6 +72,16 @@ async def test_paid_in_time_is_confirmed_and_everyone_is_told(
     assert shown.status_code == 200 and shown.json()["status"] == "confirmed"
 
 
+async def _let_go(api: httpx.AsyncClient, sessions: SessionMaker, env: WorkflowEnvironment,
+                  world: World) -> Booking:
+    """A hold not paid by hold_expires_at: expired (its payment still open)."""
+    booking = await book(api, world)
+    assert booking.status_code == 201, booking.body
+    await env.sleep(timedelta(minutes=16))
+    await eventually(status_is(sessions, booking.id, "expired"))
+    return booking
+
+
 async def test_a_hold_not_paid_in_time_expires_and_the_slot_is_free_again(
     ts_api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings,
     time_skipping_env: WorkflowEnvironment,
@@ -106,9 +119,7 @@ async def test_a_late_payment_takes_the_slot_again_when_it_is_still_free(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booking = await book(ts_api, world)
-    await time_skipping_env.sleep(timedelta(minutes=16))
-    await eventually(status_is(sessions, booking.id, "expired"))
+    booking = await _let_go(ts_api, sessions, time_skipping_env, world)
     await pay(ts_api, booking)  # the payment itself is open for 30 minutes
     await eventually(status_is(sessions, booking.id, "confirmed"))
 
@@ -118,9 +129,7 @@ async def test_a_late_payment_is_refunded_when_the_slot_was_taken_meanwhile(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booking = await book(ts_api, world)
-    await time_skipping_env.sleep(timedelta(minutes=16))
-    await eventually(status_is(sessions, booking.id, "expired"))
+    booking = await _let_go(ts_api, sessions, time_skipping_env, world)
     # Meanwhile another patient booked that slot (their process confirmed it: written here
     # directly, as this server's clock is ahead of the API's after the skip).
     other, _ = await a_patient_of(sessions, settings, ts_api, world.doctor)
@@ -146,9 +155,7 @@ async def test_reminders_come_by_email_and_sms_and_none_after_a_cancellation(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    first = await book(ts_api, world, days_ahead=3)
-    await pay(ts_api, first)
-    await eventually(status_is(sessions, first.id, "confirmed"))
+    first = await confirmed(ts_api, sessions, world, days_ahead=3)
     start = at(first.body["start"])
     # Skip to an hour before the day-before reminder: none yet.
     from db.base import utcnow
@@ -174,9 +181,7 @@ async def test_no_reminder_once_canceled(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booking = await book(ts_api, world, days_ahead=3)
-    await pay(ts_api, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(ts_api, sessions, world, days_ahead=3)
     canceled = await ts_api.post(f"/api/v1/appointments/{booking.id}/cancel",
                                  json={"reason": "Empêchement"}, headers=world.patient.headers)
     assert canceled.status_code == 200, canceled.text
@@ -192,9 +197,7 @@ async def test_a_late_patient_cancellation_is_not_refunded(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booking = await book(ts_api, world, days_ahead=2)
-    await pay(ts_api, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(ts_api, sessions, world, days_ahead=2)
     from db.base import utcnow
 
     await time_skipping_env.sleep(at(booking.body["start"]) - utcnow() - timedelta(hours=12))
@@ -210,9 +213,7 @@ async def test_the_doctor_cancels_any_time_refunded_and_the_patient_told_by_emai
     ts_api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booking = await book(ts_api, world)
-    await pay(ts_api, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(ts_api, sessions, world)
     canceled = await ts_api.post(f"/api/v1/appointments/{booking.id}/cancel",
                                  json={"reason": "Congrès"}, headers=world.doctor.headers)
     assert canceled.status_code == 200, canceled.text
@@ -230,9 +231,7 @@ async def test_a_doctor_absent_from_a_teleconsultation_by_closes_at_refunds_the_
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booking = await book(ts_api, world, type_="teleconsultation", days_ahead=1)
-    await pay(ts_api, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(ts_api, sessions, world, type_="teleconsultation", days_ahead=1)
     from db.base import utcnow
 
     end = at(booking.body["end"])
@@ -249,9 +248,7 @@ async def test_a_reschedule_holds_the_new_slot_before_letting_the_old_one_go(
     ts_api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booking = await book(ts_api, world, days_ahead=3)
-    await pay(ts_api, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(ts_api, sessions, world, days_ahead=3)
     # Into a slot held by someone else: refused, nothing moves.
     other, other_address = await a_patient_of(sessions, settings, ts_api, world.doctor)
     taken = await book(ts_api, world, patient=other, address_id=other_address, days_ahead=4)
@@ -278,9 +275,7 @@ async def test_closing_a_period_cancels_its_appointments_held_and_booked(
     ts_api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings,
 ) -> None:
     world = await make_world(sessions, settings, ts_api)
-    booked = await book(ts_api, world, days_ahead=3)
-    await pay(ts_api, booked)
-    await eventually(status_is(sessions, booked.id, "confirmed"))
+    booked = await confirmed(ts_api, sessions, world, days_ahead=3)
     other, other_address = await a_patient_of(sessions, settings, ts_api, world.doctor)
     held = await book(ts_api, world, patient=other, address_id=other_address, days_ahead=3)
     assert held.status_code == 201

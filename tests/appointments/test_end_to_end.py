@@ -20,6 +20,7 @@ from domain.accounts import Role
 from tests.appointments.support import (
     a_patient_of,
     book,
+    confirmed,
     eventually,
     make_world,
     pay,
@@ -110,9 +111,7 @@ async def test_nobody_else_sees_or_changes_an_appointment(
     live: httpx.AsyncClient, sessions: SessionMaker, open_room_settings: Settings,
 ) -> None:
     world = await make_world(sessions, open_room_settings, live)
-    booking = await book(live, world, type_="teleconsultation", days_ahead=1)
-    await pay(live, booking)
-    await eventually(status_is(sessions, booking.id, "confirmed"))
+    booking = await confirmed(live, sessions, world, type_="teleconsultation", days_ahead=1)
     other_patient, _ = await a_patient_of(sessions, open_room_settings, live, world.doctor)
     other_doctor = await make_user(sessions, open_room_settings, Role.doctor)
     pharmacist = await make_user(sessions, open_room_settings, Role.pharmacist)
