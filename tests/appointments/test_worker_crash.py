@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import Invoice, Message, SandboxCharge
 from tests.appointments.support import book, checkout, eventually, make_world, row, status_is
+from tests.payments.support import count
 from tests.payments.test_worker_crash import WorkerProcess, _has_pollers, worker_process
 
 pytestmark = pytest.mark.db
 __all__ = ["worker_process"]  # the fixture, shared with the payments' crash test
-
-
-async def _count(sessions: SessionMaker, model: type, *where: object) -> int:
-    async with sessions() as session:
-        found = await session.scalar(select(func.count()).select_from(model).where(*where))
-        return int(found or 0)
 
 
 async def test_worker_killed_between_payment_and_confirmation(
@@ -40,10 +34,10 @@ async def test_worker_killed_between_payment_and_confirmation(
 
     worker_process.start()
     await eventually(status_is(sessions, booking.id, "confirmed"), 90)
-    await eventually(lambda: _count(sessions, Message, Message.user_id == world.patient.id,
+    await eventually(lambda: count(sessions, Message, Message.user_id == world.patient.id,
                                     Message.template == "appointment_confirmed"), 30)
     payment_id = booking.payment["id"]
-    assert await _count(sessions, SandboxCharge, SandboxCharge.payment_id == payment_id) == 1
-    assert await _count(sessions, Invoice, Invoice.payment_id == payment_id) == 1
-    assert await _count(sessions, Message, Message.user_id == world.patient.id,
+    assert await count(sessions, SandboxCharge, SandboxCharge.payment_id == payment_id) == 1
+    assert await count(sessions, Invoice, Invoice.payment_id == payment_id) == 1
+    assert await count(sessions, Message, Message.user_id == world.patient.id,
                         Message.template == "appointment_confirmed") == 1
