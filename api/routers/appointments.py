@@ -23,6 +23,7 @@ from api.appointment_processes import (
     start_appointment,
     tell_doctor_joined,
 )
+from api.appointment_views import appointment_view
 from api.consultation_drafts import write_consultation_draft
 from api.cursors import keyset, page
 from api.deps import (
@@ -63,7 +64,6 @@ from domain.appointments import (
     CancelIn,
     CompleteAppointment,
     MarkNoShow,
-    PersonName,
     RescheduleAppointment,
     RescheduleIn,
     SlotTaken,
@@ -92,30 +92,6 @@ _CHANGE: dict[int | str, dict[str, Any]] = {
 
 
 # --- reading -------------------------------------------------------------------------------
-
-def _view(row: Appointment, doctor: User | None = None,
-          patient: User | None = None) -> AppointmentView:
-    price = (Money(amount=row.price_amount, currency=row.price_currency)
-             if row.price_amount is not None and row.price_currency else None)
-    list_price = (Money(amount=row.list_price_amount, currency=row.list_price_currency)
-                  if row.list_price_amount is not None and row.list_price_currency else None)
-    return AppointmentView(
-        id=row.id, reference=row.reference, status=AppointmentStatus(row.status),
-        type=AppointmentType(row.type), doctor_id=row.doctor_id, patient_id=row.patient_id,
-        doctor=_name(doctor), patient=_name(patient), start=row.start_at, end=row.end_at,
-        hold_expires_at=(row.hold_expires_at
-                         if row.status == AppointmentStatus.pending_payment else None),
-        price=price, list_price=list_price, rate=row.price_rate, payment_id=row.payment_id,
-        refund_status=row.refund_status, refundable_until=row.refundable_until,
-        canceled_by=row.canceled_by, consultation_id=row.consultation_id,
-        sponsored=row.sponsor_id is not None, created_at=row.created_at)
-
-
-def _name(user: User | None) -> PersonName | None:
-    if user is None:
-        return None
-    return PersonName(id=user.id, first_name=user.first_name, last_name=user.last_name)
-
 
 async def _appointment_of(session: AsyncSession, appointment_id: str, user: User) -> Appointment:
     """The appointment if `user` is its patient or its doctor; 404 otherwise (whoever)."""
@@ -163,7 +139,7 @@ async def _calendar(session: AsyncSession, whose: Any, user_id: str, limit: int,
                                           limit, newest_first=False))),
         limit, lambda row: (row.start_at, row.id))
     people = await _people(session, rows)
-    return Page(items=[_view(r, people.get(r.doctor_id), people.get(r.patient_id))
+    return Page(items=[appointment_view(r, people.get(r.doctor_id), people.get(r.patient_id))
                        for r in rows], next_cursor=next_cursor)
 
 
@@ -198,7 +174,7 @@ async def get_appointment(appointment_id: str, user: ActiveUser,
     """One appointment, for its patient or its doctor."""
     row = await _appointment_of(session, appointment_id, user)
     people = await _people(session, [row])
-    return _view(row, people.get(row.doctor_id), people.get(row.patient_id))
+    return appointment_view(row, people.get(row.doctor_id), people.get(row.patient_id))
 
 
 @router.get("/me/calendar.ics", response_class=Response,
@@ -323,7 +299,7 @@ async def book_appointment(
         raise (problem if problem.status not in (409, 503)
                else Problem(503, "Booking is not possible right now; try again.")) from err
     await session.refresh(row)
-    view = _view(row, doctor, patient)
+    view = appointment_view(row, doctor, patient)
     return AppointmentCreated(**view.model_dump(), payment=payment)
 
 

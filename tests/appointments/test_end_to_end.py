@@ -98,6 +98,14 @@ async def test_book_pay_join_complete_and_the_patient_reads_the_prescriptions(
         "consultation_id"]
     assert [i["status"] for i in groups[0]["items"]] == ["open", "open"]
     assert any(i["name"].startswith("AMLOR") for i in groups[0]["items"])
+    fhir = (await live.get("/api/v1/me/record/fhir", headers=world.patient.headers)).json()
+    resources = [e["resource"] for e in fhir["entry"]]
+    (appointment,) = [r for r in resources if r["resourceType"] == "Appointment"]
+    assert appointment["status"] == "fulfilled"
+    assert appointment["identifier"][0]["value"] == booking.body["reference"]
+    assert "Douleurs" not in str(appointment)
+    requests = [r for r in resources if r["resourceType"] == "MedicationRequest"]
+    assert len(requests) == 2 and len({r["groupIdentifier"]["value"] for r in requests}) == 1
     doctor_told = await eventually(lambda: _messages(live, world.doctor.email))
     assert any(m["template"] == "doctor_appointment_booked" for m in doctor_told)
 
