@@ -97,6 +97,8 @@ class AppointmentWorkflow(PaidProcess):
         if appointment.sponsored is not None or await self._paid():
             await self._confirmed()
             await self._until_it_is_over()
+        # The Update that ended it may still be refunding and telling people.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         if self._payment_id and self._refund_status is RefundStatus.pending \
                 and appointment.sponsored is None:
             # Mobile Money pays back later: keep the refund's end on the appointment.
