@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from db.engine import SessionMaker
-from db.models import Payment
+from db.models import Payment, Subscription
 from db.models.requests import RequestIndexEntry
 from tests.appointments.support import (
     Booking,
@@ -292,3 +292,21 @@ async def test_closing_a_period_cancels_its_appointments_held_and_booked(
     again = await ts_api.post("/api/v1/doctor/availability/exceptions", json=period,
                               headers=world.doctor.headers)
     assert again.status_code == 201, again.text  # a retry: nothing more happens
+
+
+async def test_the_plan_is_checked_again_at_confirmation_and_a_lapsed_one_refunds(
+    ts_api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings,
+) -> None:
+    world = await make_world(sessions, settings, ts_api)
+    booking = await book(ts_api, world, type_="teleconsultation")
+    assert booking.status_code == 201, booking.body
+    async with sessions() as session, session.begin():
+        # The plan ends while the patient pays (its own process would write this).
+        await session.execute(update(Subscription).where(
+            Subscription.user_id == world.patient.id).values(status="expired"))
+    await pay(ts_api, booking)
+    refused = await eventually(status_is(sessions, booking.id, "canceled", canceled_by="plan"))
+    assert refused.refund_status in ("pending", "succeeded")
+    await eventually(lambda: _refunded(sessions, booking.payment["id"]))
+    again = await book(ts_api, world, type_="teleconsultation")
+    assert again.status_code == 403 and again.body["type"].endswith("/plan-required")
