@@ -74,5 +74,9 @@ class WebLinks:
         """Where the payer pays (or sees) a payment: renewal links, an order's payment."""
         return self._url(WebPage.pay.format(payment_id=quote(payment_id, safe="")))
 
+    def pharmacy_order_payment(self, order_id: str) -> str:
+        """Where the patient pays a validated pharmacy order (the web app's order page)."""
+        return self._url(f"/pharmacy-orders/{quote(order_id, safe='')}/pay")
+
     def admin_professionals(self) -> str:
         return self._url(WebPage.admin_professionals)

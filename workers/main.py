@@ -23,6 +23,7 @@ from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
+from activities.pharmacy import PharmacyActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
 from core.settings import Settings
@@ -39,6 +40,7 @@ from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
+from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
@@ -79,6 +81,7 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        PharmacyOrderWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
@@ -109,6 +112,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         billing.credit_purchase,
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
+        *PharmacyActivities(deps.settings, deps.sessions, messaging).all(),
     ]
 
 

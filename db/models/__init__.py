@@ -41,10 +41,14 @@ from db.models.record import (
     VitalShareType,
     VitalSign,
 )
+from db.models.pharmacy import PharmacyOrder, PharmacyOrderItem, ProformaLine
 from db.models.references import ReferenceCounter
 from db.models.requests import RequestIndexEntry
 
 __all__ = [
+    "PharmacyOrder",
+    "PharmacyOrderItem",
+    "ProformaLine",
     "Appointment",
     "AvailabilityRule",
     "ClosedPeriod",
