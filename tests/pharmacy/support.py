@@ -4,7 +4,7 @@ and the steps of an order through the API."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -54,7 +54,10 @@ async def request(api: httpx.AsyncClient, c: Cast, item_ids: list[str] | None = 
 
 def proforma_body(order: dict[str, Any], *, unavailable: int | None = None,
                   substitute: int | None = None, price: int = 1500,
-                  valid_for: timedelta = timedelta(days=2)) -> dict[str, Any]:
+                  valid_for: timedelta = timedelta(days=2),
+                  now: datetime | None = None) -> dict[str, Any]:
+    """A pro-forma for every item sent; `now` is the server's time (on the time-skipping
+    server, ahead of the wall clock)."""
     lines = []
     for index, sent in enumerate(order["items"]):
         lines.append({
@@ -62,7 +65,7 @@ def proforma_body(order: dict[str, Any], *, unavailable: int | None = None,
             "product": "AMLODIPINE GENERIQUE 5 mg" if index == substitute else sent["name"],
             "quantity": sent["quantity"], "unit_price": {"amount": price, "currency": "XAF"},
             "available": index != unavailable})
-    return {"lines": lines, "valid_until": (utcnow() + valid_for).isoformat()}
+    return {"lines": lines, "valid_until": ((now or utcnow()) + valid_for).isoformat()}
 
 
 async def quote(api: httpx.AsyncClient, c: Cast, order_id: str, body: dict[str, Any]
