@@ -109,7 +109,7 @@ class PharmacyOrderWorkflow:
             lines=self._proforma.lines, valid_until=self._proforma.valid_until))
         self._valid_until = self._proforma.valid_until
         await self._move(OrderStatus.quoted)
-        await self._notify(OrderMessage.proforma_issued)
+        await self._tell(OrderMessage.proforma_issued)
 
         # 2. The patient orders while the pro-forma is valid.
         if not await within(lambda: self._order is not None,
@@ -133,7 +133,7 @@ class PharmacyOrderWorkflow:
             order_id=order.order_id, staff_id=self._decision.staff_id,
             stock_reserved_until=reserved_until))
         await self._move(OrderStatus.validated)
-        await self._notify(OrderMessage.order_validated)
+        await self._tell(OrderMessage.order_validated)
 
         # 4. The patient pays before the stock reservation ends.
         if not await within(lambda: self._paid, reserved_until - workflow.now(),
@@ -150,7 +150,7 @@ class PharmacyOrderWorkflow:
         reminder_at = deadline - timings.pickup_reminder_before
         if reminder_at > workflow.now() and not await within(
                 self._was_collected, reminder_at - workflow.now(), "pickup reminder"):
-            await self._notify(OrderMessage.pickup_reminder)
+            await self._tell(OrderMessage.pickup_reminder)
         if not await within(self._was_collected, deadline - workflow.now(), "pickup due"):
             return await self._expire(ExpiryReason.not_collected, tell_pharmacy=True)
         assert self._collected_by is not None
@@ -180,9 +180,9 @@ class PharmacyOrderWorkflow:
         self._status = status
         _show(status)
         if message is not None:
-            await self._notify(message)
+            await self._tell(message)
         if tell_pharmacy:
-            await self._notify(OrderMessage.expired_staff)
+            await self._tell(OrderMessage.expired_staff)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
 
@@ -190,7 +190,7 @@ class PharmacyOrderWorkflow:
         self._status = status
         _show(status)
 
-    async def _notify(self, message: OrderMessage) -> None:
+    async def _tell(self, message: OrderMessage) -> None:
         await run_activity(NOTIFY_PHARMACY_ORDER, NotifyOrder(
             order_id=self._input.order_id, message=message))
 
