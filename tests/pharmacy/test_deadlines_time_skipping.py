@@ -57,9 +57,9 @@ async def test_not_ordered_by_valid_until(ts_api, time_skipping_env, sessions,
     c = await cast(sessions, settings)
     order = (await request(ts_api, c)).json()
     valid_for = timedelta(hours=6)
-    assert (await quote(ts_api, c, order["id"],
-                        proforma_body(order, valid_for=valid_for,
-                                      now=await time_skipping_env.get_current_time()))).status_code == 200
+    body = proforma_body(order, valid_for=valid_for,
+                         now=await time_skipping_env.get_current_time())
+    assert (await quote(ts_api, c, order["id"], body)).status_code == 200
     await time_skipping_env.sleep(valid_for + MARGIN)
     state = await _ended(time_skipping_env, order["id"])
     assert state.status == "expired" and state.expiry_reason == "not_ordered"
