@@ -1,7 +1,7 @@
 """Demo data for `make run`: doctors of several specialties (with a week of availability
-each, so slots are free at once), three pharmacies (Yaoundé, Douala) and their staff, an admin, and a patient who
-already has two doctors and a consultation with prescriptions (so the pharmacy flow can
-be tried at once).
+each, so slots are free at once), three pharmacies (Yaoundé, Douala) each with its staff,
+an admin, and a patient who already has two doctors and a consultation with prescriptions
+(so the pharmacy flow can be tried at once).
 The demo doctors and pharmacist have their licence verified.
 
 Idempotent: run it again and it adds only what is missing. The patient's plan is not here:

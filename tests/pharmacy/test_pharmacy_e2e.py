@@ -216,8 +216,8 @@ async def test_who_sees_what(api, worker, sessions, e2e_settings) -> None:
         ("POST", f"/api/v1/pharmacy/orders/{oid}/collect", {"code": "ABCDEFGH"}),
     )
     for who in (other_staff, c.patient, c.doctor, other_patient):
-        for method, path, body in staff_calls:
-            answer = await api.request(method, path, json=body, headers=who.headers)
+        for method, path, payload in staff_calls:
+            answer = await api.request(method, path, json=payload, headers=who.headers)
             assert answer.status_code == 404, (who.role, path, answer.text)
         listed = await api.get("/api/v1/pharmacy/requests", headers=who.headers)
         if who is other_staff:
