@@ -11,30 +11,21 @@ when a change is meant to be incompatible with links under way.
 from __future__ import annotations
 
 import asyncio
-import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
-from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from core.settings import Settings, TemporalSettings
-from core.temporal_client import data_converter, ensure_search_attributes
-from db.engine import SessionMaker, make_engine, make_sessionmaker
-from db.migrate import upgrade
+from db.engine import SessionMaker
 from db.models import PasswordReset
 from domain.accounts import Role
 from domain.ids import password_reset_workflow_id
 from tests.accounts.make_histories import _messages
 from tests.accounts.test_account_settings_e2e import NEW_PASSWORD, RESET, reset_token
+from tests.support.recording import RecordingStack, recording_stack, save_history
 from tests.support.users import TestUser, make_user
-from workers.main import WorkerDeps, build_worker
 
-BIN = Path(sys.executable).parent
 HISTORIES = Path(__file__).with_name("histories")
 
 
@@ -52,17 +43,13 @@ async def _ask(api: httpx.AsyncClient, sessions: SessionMaker, user: TestUser,
     return reset_token({"data": messages[-1].data})
 
 
-async def _write(client: Client, reset: PasswordReset, name: str) -> None:
-    handle = client.get_workflow_handle(password_reset_workflow_id(reset.id))
-    await handle.result()
-    history = await handle.fetch_history()
-    path = HISTORIES / f"password_reset_{name}.json"
-    path.write_text(history.to_json() + "\n")
-    print(f"wrote {path.name} ({len(history.events)} events)")
+async def _write(stack: RecordingStack, reset: PasswordReset, name: str) -> None:
+    handle = stack.client.get_workflow_handle(password_reset_workflow_id(reset.id))
+    await save_history(handle, HISTORIES / f"password_reset_{name}.json")
 
 
-async def _used_and_replaced(env: WorkflowEnvironment, api: httpx.AsyncClient,
-                             sessions: SessionMaker, settings: Settings) -> None:
+async def _used_and_replaced(stack: RecordingStack, api: httpx.AsyncClient) -> None:
+    sessions, settings = stack.sessions, stack.settings
     user = await make_user(sessions, settings, Role.patient)
     await _ask(api, sessions, user, 1)
     token = await _ask(api, sessions, user, 2)
@@ -70,45 +57,24 @@ async def _used_and_replaced(env: WorkflowEnvironment, api: httpx.AsyncClient,
                                json={"token": token, "new_password": NEW_PASSWORD})
     assert confirmed.status_code == 204, confirmed.text
     first, second = await _resets(sessions, user)
-    await env.sleep(settings.durations.password_reset_expires_after + timedelta(minutes=1))
-    await _write(env.client, first, "superseded")
-    await _write(env.client, second, "used")
+    await stack.env.sleep(settings.durations.password_reset_expires_after + timedelta(minutes=1))
+    await _write(stack, first, "superseded")
+    await _write(stack, second, "used")
 
 
-async def _expired(env: WorkflowEnvironment, api: httpx.AsyncClient,
-                   sessions: SessionMaker, settings: Settings) -> None:
+async def _expired(stack: RecordingStack, api: httpx.AsyncClient) -> None:
+    sessions, settings = stack.sessions, stack.settings
     user = await make_user(sessions, settings, Role.patient)
     await _ask(api, sessions, user, 1)
-    await env.sleep(settings.durations.password_reset_expires_after + timedelta(minutes=1))
+    await stack.env.sleep(settings.durations.password_reset_expires_after + timedelta(minutes=1))
     (reset,) = await _resets(sessions, user)
-    await _write(env.client, reset, "expired")
+    await _write(stack, reset, "expired")
 
 
 async def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="esame-histories-"))
-    url = f"sqlite+aiosqlite:///{folder}/h.sqlite"
-    await asyncio.to_thread(upgrade, url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    # Dev: its public payload key encrypts the recording, and the replay test reads it.
-    settings = Settings(env="dev", database_url=url, secret_key="h" * 48,
-                        public_base_url="http://testserver", data_dir=folder,
-                        temporal=TemporalSettings(address="unused:0", task_queue="histories"))
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(settings.temporal),
-        test_server_existing_path=str(BIN / "temporal-test-server"))
-    await ensure_search_attributes(env.client, settings)
-    HISTORIES.mkdir(exist_ok=True)
-    app = create_app(settings, sessions=sessions, temporal=env.client)
-    try:
-        async with build_worker(env.client, WorkerDeps.from_settings(settings, sessions)), \
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                  base_url="http://testserver") as api:
-            await _used_and_replaced(env, api, sessions, settings)
-            await _expired(env, api, sessions, settings)
-    finally:
-        await env.shutdown()
-        await engine.dispose()
+    async with recording_stack() as stack, stack.api() as api:
+        await _used_and_replaced(stack, api)
+        await _expired(stack, api)
 
 
 if __name__ == "__main__":
