@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from activities.account_messages import email_user, full_name, local_time
 from activities.defn import implements
 from activities.messaging import MessagingActivities
-from core.security import constant_time_equals
+from core.security import constant_time_equals, unseal
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
@@ -221,8 +221,9 @@ class PharmacyActivities:
                 return OrderDone(changed=False)  # a newer code is out already
             sent = await session.scalar(select(Message.data).where(
                 Message.idempotency_key == f"{key}:email"))
-            code = (sent or {}).get("pickup_code") if order.pickup_generation == (
+            sealed = (sent or {}).get("pickup_code") if order.pickup_generation == (
                 command.generation) else None
+            code = unseal(self._settings.secret_key, sealed) if sealed else None
             if code is None:
                 code = new_pickup_code()
                 order.pickup_code_hash = hash_pickup_code(self._settings.secret_key,
@@ -230,15 +231,20 @@ class PharmacyActivities:
                 order.pickup_generation = command.generation
                 order.wrong_code_attempts = 0
             context = await self._context(session, order)
-        patient = context["patient"]
-        data = {**context["data"], "pickup_code": code}
-        await email_user(self._messaging, patient, key=f"{key}:email",
-                         template=CODE_EMAIL_TEMPLATES[command.generation == 1], data=data)
+        patient: User = context["patient"]
+        data, secret = context["data"], {"pickup_code": code}
+        if patient.email:
+            await self._messaging.send_message(SendMessage(
+                idempotency_key=f"{key}:email", channel=Channel.email, to=patient.email,
+                template=CODE_EMAIL_TEMPLATES[command.generation == 1],
+                language=patient.language, data={"first_name": patient.first_name, **data},
+                user_id=patient.id, secret=secret))
         if patient.phone:
             # Transactional: the code always goes by SMS, whatever the SMS balance.
             await self._messaging.send_message(SendMessage(
                 idempotency_key=f"{key}:sms", channel=Channel.sms, to=patient.phone,
-                template="pickup_code_sms", language=patient.language, data=data))
+                template="pickup_code_sms", language=patient.language, data=data,
+                secret=secret))
         return OrderDone()
 
     @implements(CHECK_PICKUP_CODE)

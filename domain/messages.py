@@ -34,6 +34,13 @@ class SendMessage(BaseModel):
     language: str = "fr"
     data: dict[str, Any] = Field(default_factory=dict)
     user_id: str | None = None
+    # Values the message shows but the message log keeps sealed (a pickup code): rendered
+    # and sent to the provider, stored encrypted, masked in the stored body. Never sent
+    # through Temporal: an activity that composes such a message sends it itself.
+    secret: dict[str, str] = Field(default_factory=dict)
+
+
+SECRET_MASK = "••••••••"
 
 
 class MessageSent(BaseModel):

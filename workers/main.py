@@ -88,7 +88,8 @@ def workflows() -> list[type]:
 
 
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
-    messaging = MessagingActivities(deps.sessions, deps.email, deps.sms)
+    messaging = MessagingActivities(deps.sessions, deps.email, deps.sms,
+                                    deps.settings.secret_key)
     payments = PaymentActivities(deps.sessions, deps.payments, deps.settings.public_base_url,
                                  deps.settings.payments.invoice_prefix,
                                  deps.settings.web_links)
