@@ -72,6 +72,7 @@ TEMPLATES = {
     OrderMessage.pickup_reminder: "pickup_reminder",
     OrderMessage.expired: "pharmacy_order_expired",
     OrderMessage.expired_staff: "pharmacy_order_expired_staff",
+    OrderMessage.late_payment_refunded: "late_payment_refunded",
 }
 STAFF_MESSAGES = frozenset({OrderMessage.expired_staff})
 # The first code comes with the payment's receipt; a new one on its own.

@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field, field_validator
 from domain.activity_ref import ActivityRef
 from domain.consultations import PrescriptionStatus
 from domain.money import Money
+from domain.paid import PaymentOrder, PaymentPayer
+from domain.payments import PaymentView
 from domain.prices import PriceQuote
 from domain.text import SingleLineText
 
@@ -254,6 +256,21 @@ class Validation(BaseModel):
     staff_id: str
 
 
+class PayOrder(BaseModel):
+    """The patient pays a validated order (the kit's payer and order, built by the API)."""
+
+    payer: PaymentPayer
+    order: PaymentOrder
+    checkout_wait: timedelta
+
+
+class OrderPayment(BaseModel):
+    """`POST /pharmacy-orders/{id}/pay` → 201: the payment, with its checkout_url or
+    instructions."""
+
+    payment: PaymentView
+
+
 class Rejection(BaseModel):
     staff_id: str
     reason: str
@@ -352,6 +369,8 @@ class OrderMessage(StrEnum):
     order_rejected = "order_rejected"
     pickup_reminder = "pickup_reminder"
     expired = "expired"
+    # A payment that succeeded after the order expired, refunded.
+    late_payment_refunded = "late_payment_refunded"
     # To the pharmacy's staff: an order of theirs ended unpaid or uncollected.
     expired_staff = "expired_staff"
 

@@ -19,6 +19,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import BusinessError
+    from domain.paid import PaymentOutcome
+    from domain.payments import RefundStatus
     from domain.pharmacy import (
         CHECK_PICKUP_CODE,
         ISSUE_PICKUP_CODE,
@@ -41,8 +43,10 @@ with workflow.unsafe.imports_passed_through():
         NotifyOrder,
         OpenOrder,
         OrderMessage,
+        OrderPayment,
         OrderState,
         OrderStatus,
+        PayOrder,
         PharmacyOrderInput,
         PlaceOrder,
         RecordClosed,
@@ -57,12 +61,14 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.common import (
     WAIT_FOR_COMMIT,
+    answer_checkout_within,
     business_error,
     run_activity,
     set_first_status,
     set_status,
     within,
 )
+from workflows.paid import PaidProcess
 
 
 def _show(status: OrderStatus) -> None:
@@ -70,7 +76,7 @@ def _show(status: OrderStatus) -> None:
 
 
 @workflow.defn
-class PharmacyOrderWorkflow:
+class PharmacyOrderWorkflow(PaidProcess):
     @workflow.init
     def __init__(self, order: PharmacyOrderInput) -> None:
         self._input = order
@@ -82,7 +88,9 @@ class PharmacyOrderWorkflow:
         self._order: PlaceOrder | None = None
         self._decision: Validation | Rejection | None = None
         self._payment_id: str | None = None
-        self._paid = False
+        # The payment under way (the kit follows it), and those that failed.
+        self._paying: str | None = None
+        self._failed: set[str] = set()
         self._refunded = False
         self._collected_by: str | None = None
         self._generation = 0
@@ -135,13 +143,19 @@ class PharmacyOrderWorkflow:
         await self._move(OrderStatus.validated)
         await self._tell(OrderMessage.order_validated)
 
-        # 4. The patient pays before the stock reservation ends.
-        if not await within(lambda: self._paid, reserved_until - workflow.now(),
-                            "payment due"):
-            return await self._expire(ExpiryReason.not_paid, tell_pharmacy=True)
-        assert self._payment_id is not None
+        # 4. The patient pays before the stock reservation ends (again after a failed
+        #    payment); a payment that succeeds once the order has expired is refunded.
+        outcome = await self._payment_by(reserved_until)
+        if outcome is None or not outcome.paid:
+            state = await self._expire(ExpiryReason.not_paid, tell_pharmacy=True)
+            if outcome is not None and outcome.timed_out:
+                late = await self.refund_late_payment(outcome.payment_id)
+                if late.paid and await self._refund_paid_back(outcome.payment_id):
+                    await self._tell(OrderMessage.late_payment_refunded)
+            return self.state() if self._refunded else state
+        self._payment_id = outcome.payment_id
         await run_activity(RECORD_ORDER_PAID, RecordPaid(order_id=order.order_id,
-                                                          payment_id=self._payment_id))
+                                                          payment_id=outcome.payment_id))
         await self._move(OrderStatus.paid)
         await self._new_code()  # the order_paid email and the SMS carry it
 
@@ -152,6 +166,9 @@ class PharmacyOrderWorkflow:
                 self._was_collected, reminder_at - workflow.now(), "pickup reminder"):
             await self._tell(OrderMessage.pickup_reminder)
         if not await within(self._was_collected, deadline - workflow.now(), "pickup due"):
+            # Not collected: the order expires and the payment is refunded in full.
+            await self.refund(outcome.payment_id, "pharmacy order not collected")
+            await self._refund_paid_back(outcome.payment_id)
             return await self._expire(ExpiryReason.not_collected, tell_pharmacy=True)
         assert self._collected_by is not None
         await run_activity(RECORD_ORDER_COLLECTED, RecordCollected(
@@ -159,6 +176,28 @@ class PharmacyOrderWorkflow:
         await self._move(OrderStatus.collected)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
+
+    async def _payment_by(self, deadline: datetime) -> PaymentOutcome | None:
+        """The payment that settles the order: None if none was even tried by `deadline`;
+        a failed one lets the patient try again while the stock is reserved."""
+        while True:
+            if not await within(lambda: self._paying is not None,
+                                deadline - workflow.now(), "payment due"):
+                return None
+            assert self._paying is not None
+            outcome = await self.wait_for_payment(self._paying, until=deadline)
+            if outcome.paid or outcome.timed_out:
+                return outcome
+            self._failed.add(self._paying)
+            self._paying = None
+
+    async def _refund_paid_back(self, payment_id: str) -> bool:
+        """Once asked for, the refund paid back by the provider (Mobile Money pays later)."""
+        status = self.refund_status(payment_id)
+        if status is RefundStatus.pending:
+            status = await self.refund_settled(payment_id)
+        self._refunded = status is RefundStatus.succeeded
+        return self._refunded
 
     # --- endings ---------------------------------------------------------------------
 
@@ -244,6 +283,26 @@ class PharmacyOrderWorkflow:
             raise business_error(BusinessError.conflict, "This pro-forma has expired.")
         if not placed.line_ids:
             raise business_error(BusinessError.invalid, "Order at least one available line.")
+
+    @workflow.update
+    async def pay(self, request: PayOrder) -> OrderPayment:
+        payment_id = await self.start_payment(request.payer, request.order)
+        self._paying = payment_id
+        await answer_checkout_within(
+            lambda: self.payment_view(payment_id) is not None or payment_id in self._failed,
+            request.checkout_wait)
+        view = self.payment_view(payment_id)
+        if view is None:
+            raise business_error(BusinessError.payment_declined,
+                                 "the payment provider refused this payment")
+        return OrderPayment(payment=view)
+
+    @pay.validator
+    def _pay_allowed(self, request: PayOrder) -> None:
+        self._require(OrderStatus.validated, "only a validated order is paid")
+        if self._paying is not None:
+            raise business_error(BusinessError.conflict,
+                                 "A payment of this order is under way.")
 
     @workflow.update
     async def new_pickup_code(self, request: NewCodeRequest) -> OrderState:

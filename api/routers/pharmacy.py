@@ -10,6 +10,7 @@ each move; these routes check what the database can tell and speak to it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -19,9 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.cursors import keyset, page
 from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep, TemporalClient
 from api.one_at_a_time import insert_or_conflict
+from api.paid_processes import payment_payer
+from api.payments import payment_timings
 from api.pharmacy_processes import start_pharmacy_order, update_order
 from api.prices import quote_for
 from api.problems import Problem
+from api.workflow_errors import problem_from_temporal
 from db.base import utcnow
 from db.models import AuditEntry, Pharmacy, User
 from db.models.consultations import Consultation
@@ -43,6 +47,8 @@ from domain.consultations import PrescriptionMoveError, PrescriptionStatus
 from domain.ids import new_id
 from domain.money import Money
 from domain.pagination import Page
+from domain.paid import PaymentOrder
+from domain.payments import InvoiceLine, PaymentRequest
 from domain.pharmacy import (
     PHARMACY_CURRENCY,
     CancelRequest,
@@ -51,7 +57,9 @@ from domain.pharmacy import (
     IssueProforma,
     NewCodeRequest,
     OrderIn,
+    OrderPayment,
     OrderStatus,
+    PayOrder,
     PharmacyOrderView,
     PharmacyView,
     PlaceOrder,
@@ -61,6 +69,7 @@ from domain.pharmacy import (
     RejectionIn,
     Validation,
     hash_pickup_code,
+    pharmacy_order_workflow_id,
 )
 from domain.references import ReferenceKind
 
@@ -265,6 +274,42 @@ async def my_pharmacy_order(order_id: str, user: ActivePatient,
                             session: SessionDep) -> PharmacyOrderView:
     """One of your pharmacy orders."""
     return await order_view(session, await _own_order(session, user, order_id))
+
+
+@router.post("/pharmacy-orders/{order_id}/pay", status_code=201, response_model=OrderPayment,
+             responses={402: {"description": "The payment provider refused the payment."}})
+async def pay_order(order_id: str, body: PaymentRequest, user: ActivePatient,
+                    session: SessionDep, settings: SettingsDep,
+                    temporal: TemporalClient) -> OrderPayment:
+    """Pay a validated order (the price locked when you ordered), before the stock
+    reservation ends; answers the payment with its checkout_url or instructions."""
+    order = await _own_order(session, user, order_id)
+    if order.status != OrderStatus.validated:
+        raise Problem(409, f"This order is {order.status}: only a validated order is paid.")
+    assert order.price_amount is not None and order.price_currency
+    price = Money(amount=order.price_amount, currency=order.price_currency)
+    payer = await payment_payer(session, settings, user, body)
+    pharmacy = await session.get(Pharmacy, order.pharmacy_id)
+    assert pharmacy is not None
+    d = settings.durations
+    payment = PaymentOrder(
+        amount=price, description=f"E-same pharmacy order {order.reference}",
+        lines=[InvoiceLine(description=f"Order {order.reference} at {pharmacy.name}",
+                           unit_price=price, total=price)],
+        timings=payment_timings(settings), purpose="pharmacy_order",
+        summary=f"Payment for pharmacy order {order.reference}", patient_id=user.id,
+        pharmacy_id=order.pharmacy_id,
+        # Refundable while the order may still give it back: paid late, or not collected.
+        refundable_for=d.order_payment_within + d.payment_deadline + d.pickup_within
+        + timedelta(days=1))
+    handle = temporal.get_workflow_handle(pharmacy_order_workflow_id(order_id))
+    try:
+        paid: OrderPayment = await handle.execute_update(
+            "pay", PayOrder(payer=payer, order=payment, checkout_wait=d.payment_checkout_wait),
+            result_type=OrderPayment)
+    except Exception as err:
+        raise problem_from_temporal(err, closed_detail="This order is over.") from err
+    return paid
 
 
 @router.post("/pharmacy-orders/{order_id}/pickup-code", status_code=202,

@@ -73,6 +73,15 @@ PHARMACY_TEMPLATES: Templates = {
                "Bonjour {first_name},\n\nVotre demande {reference} à la {pharmacy} a "
                "expiré : {why}{refund}\nVos ordonnances peuvent être envoyées à nouveau."),
     },
+    "late_payment_refunded": {
+        "en": ("Your late payment for {reference} is refunded",
+               "Hello {first_name},\n\nYour payment for the order {reference} at {pharmacy} "
+               "arrived after the order had expired: it is refunded in full."),
+        "fr": ("Votre paiement tardif pour {reference} est remboursé",
+               "Bonjour {first_name},\n\nVotre paiement pour la commande {reference} à la "
+               "{pharmacy} est arrivé après l'expiration de la commande : il vous est "
+               "remboursé intégralement."),
+    },
     "pharmacy_order_expired_staff": {
         "en": ("Order {reference} has expired",
                "Hello {first_name},\n\nThe order {reference} of {patient_name} has expired: "

@@ -72,3 +72,33 @@ async def quote(api: httpx.AsyncClient, c: Cast, order_id: str, body: dict[str, 
                 ) -> httpx.Response:
     return await api.post(f"/api/v1/pharmacy/requests/{order_id}/proforma",
                           headers=c.staff.headers, json=body)
+
+
+async def billing_address(api: httpx.AsyncClient, c: Cast) -> str:
+    answer = await api.post("/api/v1/me/billing-addresses", json={
+        "line1": "12 rue de la Joie", "city": "Douala", "country": "CM"},
+        headers=c.patient.headers)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+async def validated(api: httpx.AsyncClient, c: Cast, now: datetime | None = None) -> str:
+    """An order of all the items, quoted, ordered and validated: its id."""
+    order = (await request(api, c)).json()
+    answer = await quote(api, c, order["id"], proforma_body(order, now=now))
+    assert answer.status_code == 200, answer.text
+    placed = await api.post(f"/api/v1/proformas/{order['id']}/order", json={},
+                            headers=c.patient.headers)
+    assert placed.status_code == 200, placed.text
+    answer = await api.post(f"/api/v1/pharmacy/orders/{order['id']}/validate",
+                            headers=c.staff.headers)
+    assert answer.status_code == 200, answer.text
+    return str(order["id"])
+
+
+async def pay(api: httpx.AsyncClient, c: Cast, order_id: str, address: str
+              ) -> dict[str, Any]:
+    answer = await api.post(f"/api/v1/pharmacy-orders/{order_id}/pay", headers=c.patient.headers,
+                            json={"billing_address_id": address, "payment_method": "card"})
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json()["payment"])

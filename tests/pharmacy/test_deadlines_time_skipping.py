@@ -14,7 +14,17 @@ from db.engine import SessionMaker
 from db.models import PharmacyOrder
 from domain.pharmacy import OrderState, pharmacy_order_workflow_id
 from tests.accounts.test_workflows_time_skipping import MARGIN, _messages, _sent
-from tests.pharmacy.support import Cast, cast, proforma_body, quote, request
+from tests.payments.support import checkout
+from tests.pharmacy.support import (
+    Cast,
+    billing_address,
+    cast,
+    pay,
+    proforma_body,
+    quote,
+    request,
+    validated,
+)
 
 pytestmark = pytest.mark.db
 
@@ -117,3 +127,48 @@ async def test_validated_and_not_paid_releases_the_stock(
     assert "free again" in staff.body
     assert await _sent(sessions, c.patient.email, "order_paid") == []
     assert await _prescriptions_open(ts_api, c)
+
+
+async def test_paid_and_not_collected_is_reminded_then_refunded(
+    ts_api: httpx.AsyncClient, time_skipping_env: WorkflowEnvironment, sessions: SessionMaker,
+    settings: Settings,
+) -> None:
+    c = await cast(sessions, settings)
+    oid = await validated(ts_api, c, now=await time_skipping_env.get_current_time())
+    payment = await pay(ts_api, c, oid, await billing_address(ts_api, c))
+    await checkout(ts_api, payment, "succeed")
+    await _messages(sessions, c.patient.email, "order_paid")
+    d = settings.durations
+    await time_skipping_env.sleep(d.pickup_within - d.pickup_reminder_before + MARGIN)
+    await _messages(sessions, c.patient.email, "pickup_reminder")
+    assert (await _order(ts_api, c, oid))["status"] == "paid"
+    await time_skipping_env.sleep(d.pickup_reminder_before)
+    state = await _ended(time_skipping_env, oid)
+    assert state.status == "expired" and state.expiry_reason == "not_collected"
+    assert state.refunded
+    (told,) = await _messages(sessions, c.patient.email, "pharmacy_order_expired")
+    assert "refunded" in told.body
+    refunded = await ts_api.get(f"/api/v1/payments/{payment['id']}", headers=c.patient.headers)
+    assert refunded.json()["status"] == "refunded"
+    assert await _prescriptions_open(ts_api, c)
+
+
+async def test_a_payment_after_the_order_expired_is_refunded(
+    ts_api: httpx.AsyncClient, time_skipping_env: WorkflowEnvironment, sessions: SessionMaker,
+    settings: Settings,
+) -> None:
+    c = await cast(sessions, settings)
+    oid = await validated(ts_api, c, now=await time_skipping_env.get_current_time())
+    d = settings.durations
+    # Paid for in the reservation's last minutes, approved only after it ended.
+    await time_skipping_env.sleep(d.order_payment_within - 2 * MARGIN)
+    payment = await pay(ts_api, c, oid, await billing_address(ts_api, c))
+    await time_skipping_env.sleep(3 * MARGIN)
+    assert (await _order(ts_api, c, oid))["status"] == "expired"
+    await checkout(ts_api, payment, "succeed")
+    state = await _ended(time_skipping_env, oid)
+    assert state.status == "expired" and state.expiry_reason == "not_paid" and state.refunded
+    await _messages(sessions, c.patient.email, "late_payment_refunded")
+    refunded = await ts_api.get(f"/api/v1/payments/{payment['id']}", headers=c.patient.headers)
+    assert refunded.json()["status"] == "refunded"
+    assert await _sent(sessions, c.patient.email, "order_paid") == []

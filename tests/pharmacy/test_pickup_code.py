@@ -53,9 +53,9 @@ async def _paid_order(sessions: SessionMaker, settings: Settings) -> tuple[str, 
 async def _dump(sessions: SessionMaker) -> str:
     """Every message row and order row as text, as a database reader would see them."""
     async with sessions() as session:
-        rows = (await session.execute(text("SELECT * FROM messages"))).all()
-        rows += (await session.execute(text("SELECT * FROM pharmacy_orders"))).all()
-    return repr(rows)
+        messages = (await session.execute(text("SELECT * FROM messages"))).all()
+        orders = (await session.execute(text("SELECT * FROM pharmacy_orders"))).all()
+    return repr(list(messages) + list(orders))
 
 
 async def test_one_code_per_generation_sealed_in_the_log(
