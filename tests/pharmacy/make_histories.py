@@ -16,9 +16,23 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
+from core.security import unseal
+from db.models import Message
 from domain.pharmacy import pharmacy_order_workflow_id
-from tests.pharmacy.support import Cast, cast, proforma_body, quote, request
+from tests.accounts.test_workflows_time_skipping import _messages
+from tests.payments.support import checkout
+from tests.pharmacy.support import (
+    Cast,
+    billing_address,
+    cast,
+    pay,
+    proforma_body,
+    quote,
+    request,
+    validated,
+)
 from tests.support.recording import RecordingStack, recording_stack, save_history
 
 HISTORIES = Path(__file__).with_name("histories")
@@ -76,7 +90,46 @@ async def _not_paid(stack: RecordingStack, api: httpx.AsyncClient) -> None:
     await _write(stack, oid, "expired_not_paid")
 
 
-PATHS: list[Recorder] = [_rejected, _canceled, _not_quoted, _not_paid]
+async def _paid_and_collected(stack: RecordingStack, api: httpx.AsyncClient) -> None:
+    """Paid, a new code asked for, collected with it."""
+    c = await cast(stack.sessions, stack.settings)
+    oid = await validated(api, c, now=await stack.env.get_current_time())
+    await checkout(api, await pay(api, c, oid, await billing_address(api, c)), "succeed")
+    await _messages(stack.sessions, c.patient.email, "order_paid")
+    assert (await api.post(f"/api/v1/pharmacy-orders/{oid}/pickup-code",
+                           headers=c.patient.headers)).status_code == 202
+    (renewed,) = await _messages(stack.sessions, c.patient.email, "pickup_code_renewed")
+    async with stack.sessions() as session:
+        sealed = await session.scalar(select(Message.data).where(Message.id == renewed.id))
+    assert sealed is not None
+    code = unseal(stack.settings.secret_key, sealed["pickup_code"])
+    collected = await api.post(f"/api/v1/pharmacy/orders/{oid}/collect", json={"code": code},
+                               headers=c.staff.headers)
+    assert collected.status_code == 200, collected.text
+    await _write(stack, oid, "collected")
+
+
+async def _not_collected(stack: RecordingStack, api: httpx.AsyncClient) -> None:
+    c = await cast(stack.sessions, stack.settings)
+    oid = await validated(api, c, now=await stack.env.get_current_time())
+    await checkout(api, await pay(api, c, oid, await billing_address(api, c)), "succeed")
+    await _messages(stack.sessions, c.patient.email, "order_paid")
+    await stack.env.sleep(stack.settings.durations.pickup_within + MARGIN)
+    await _write(stack, oid, "expired_not_collected_refunded")
+
+
+async def _paid_late(stack: RecordingStack, api: httpx.AsyncClient) -> None:
+    c = await cast(stack.sessions, stack.settings)
+    oid = await validated(api, c, now=await stack.env.get_current_time())
+    await stack.env.sleep(stack.settings.durations.order_payment_within - 2 * MARGIN)
+    payment = await pay(api, c, oid, await billing_address(api, c))
+    await stack.env.sleep(3 * MARGIN)
+    await checkout(api, payment, "succeed")
+    await _write(stack, oid, "expired_paid_late_refunded")
+
+
+PATHS: list[Recorder] = [_rejected, _canceled, _not_quoted, _not_paid, _paid_and_collected,
+                         _not_collected, _paid_late]
 
 
 async def main() -> None:

@@ -43,3 +43,8 @@ def test_each_path_has_a_history() -> None:
     assert _statuses("pharmacy_order_expired_not_quoted") == [f"{s}requested", f"{s}expired"]
     assert _statuses("pharmacy_order_expired_not_paid") == [
         f"{s}requested", f"{s}quoted", f"{s}ordered", f"{s}validated", f"{s}expired"]
+    assert _statuses("pharmacy_order_expired_paid_late_refunded") == [
+        f"{s}requested", f"{s}quoted", f"{s}ordered", f"{s}validated", f"{s}expired"]
+    paid = [f"{s}requested", f"{s}quoted", f"{s}ordered", f"{s}validated", f"{s}paid"]
+    assert _statuses("pharmacy_order_collected") == [*paid, f"{s}collected"]
+    assert _statuses("pharmacy_order_expired_not_collected_refunded") == [*paid, f"{s}expired"]
