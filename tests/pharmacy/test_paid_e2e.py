@@ -3,8 +3,11 @@ with it: the API, the real worker, the dev server, the sandbox provider."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from api.web_pages import PAGES
+from domain.links import WebPage
 from domain.pharmacy import OrderState, pharmacy_order_workflow_id
 from tests.accounts.flows import delivered
 from tests.payments.support import checkout, eventually
@@ -99,3 +102,22 @@ async def test_a_eur_payer_pays_the_converted_price(api, worker, sessions,
     payment = await pay(api, c, oid, await billing_address(api, c))
     # 4 boxes x 1500 XAF = 6000 XAF = 9.15 EUR at the fixed parity.
     assert payment["amount"] == {"amount": 915, "currency": "EUR"}
+
+
+async def test_the_payment_link_opens_the_order_payment_page(api, worker, sessions,
+                                                            e2e_settings) -> None:
+    c = await cast(sessions, e2e_settings)
+    oid = await validated(api, c)
+    (told,) = await delivered(api, c.patient.email, "order_validated")
+    link = httpx.URL(told["data"]["payment_url"])
+    assert link.path == WebPage.pharmacy_order_payment.value
+    assert link.params["order"] == oid
+    page = await api.get(link.path, params=dict(link.params))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    # What the page does: it reads the order and pays it through the API.
+    for call in PAGES[WebPage.pharmacy_order_payment].api_calls():
+        assert call.split(" ", 1)[1] in page.text or call == "POST /api/v1/auth/token"
+    assert (await api.get(f"/api/v1/pharmacy-orders/{oid}",
+                          headers=c.patient.headers)).json()["status"] == "validated"
+    payment = await pay(api, c, oid, await billing_address(api, c))
+    assert payment["checkout_url"]
