@@ -27,6 +27,7 @@ from tests.pharmacy.support import (
     Cast,
     billing_address,
     cast,
+    paid_order,
     pay,
     proforma_body,
     quote,
@@ -93,8 +94,7 @@ async def _not_paid(stack: RecordingStack, api: httpx.AsyncClient) -> None:
 async def _paid_and_collected(stack: RecordingStack, api: httpx.AsyncClient) -> None:
     """Paid, a new code asked for, collected with it."""
     c = await cast(stack.sessions, stack.settings)
-    oid = await validated(api, c, now=await stack.env.get_current_time())
-    await checkout(api, await pay(api, c, oid, await billing_address(api, c)), "succeed")
+    oid, _ = await paid_order(api, c, now=await stack.env.get_current_time())
     await _messages(stack.sessions, c.patient.email, "order_paid")
     assert (await api.post(f"/api/v1/pharmacy-orders/{oid}/pickup-code",
                            headers=c.patient.headers)).status_code == 202
@@ -111,8 +111,7 @@ async def _paid_and_collected(stack: RecordingStack, api: httpx.AsyncClient) -> 
 
 async def _not_collected(stack: RecordingStack, api: httpx.AsyncClient) -> None:
     c = await cast(stack.sessions, stack.settings)
-    oid = await validated(api, c, now=await stack.env.get_current_time())
-    await checkout(api, await pay(api, c, oid, await billing_address(api, c)), "succeed")
+    oid, _ = await paid_order(api, c, now=await stack.env.get_current_time())
     await _messages(stack.sessions, c.patient.email, "order_paid")
     await stack.env.sleep(stack.settings.durations.pickup_within + MARGIN)
     await _write(stack, oid, "expired_not_collected_refunded")

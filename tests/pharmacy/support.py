@@ -102,3 +102,15 @@ async def pay(api: httpx.AsyncClient, c: Cast, order_id: str, address: str
                             json={"billing_address_id": address, "payment_method": "card"})
     assert answer.status_code == 201, answer.text
     return dict(answer.json()["payment"])
+
+
+async def paid_order(api: httpx.AsyncClient, c: Cast, now: datetime | None = None
+                     ) -> tuple[str, dict[str, Any]]:
+    """A validated order paid by card on the sandbox's checkout page: its id and payment
+    (the process records the payment a moment later)."""
+    order_id = await validated(api, c, now=now)
+    payment = await pay(api, c, order_id, await billing_address(api, c))
+    path = httpx.URL(payment["checkout_url"]).path
+    answer = await api.post(path, data={"outcome": "succeed"})
+    assert answer.status_code == 200, answer.text
+    return order_id, payment

@@ -19,6 +19,7 @@ from tests.pharmacy.support import (
     Cast,
     billing_address,
     cast,
+    paid_order,
     pay,
     proforma_body,
     quote,
@@ -134,9 +135,7 @@ async def test_paid_and_not_collected_is_reminded_then_refunded(
     settings: Settings,
 ) -> None:
     c = await cast(sessions, settings)
-    oid = await validated(ts_api, c, now=await time_skipping_env.get_current_time())
-    payment = await pay(ts_api, c, oid, await billing_address(ts_api, c))
-    await checkout(ts_api, payment, "succeed")
+    oid, payment = await paid_order(ts_api, c, now=await time_skipping_env.get_current_time())
     await _messages(sessions, c.patient.email, "order_paid")
     d = settings.durations
     await time_skipping_env.sleep(d.pickup_within - d.pickup_reminder_before + MARGIN)
