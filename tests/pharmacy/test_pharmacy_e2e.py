@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
-from db.models import AuditEntry
+from db.models import AuditEntry, PharmacyOrder
 from domain.accounts import Role
 from domain.pharmacy import pharmacy_order_workflow_id
 from tests.accounts.flows import delivered
@@ -239,3 +241,17 @@ async def test_pharmacies_by_city(api, sessions, e2e_settings) -> None:
     none = await api.get("/api/v1/pharmacies", params={"city": "Douala"},
                          headers=c.patient.headers)
     assert c.pharmacy_id not in [p["id"] for p in none.json()["items"]]
+
+
+async def test_two_requests_at_once_for_the_same_item(api, worker, sessions,
+                                                      e2e_settings) -> None:
+    """The database decides: of two requests of the same instant holding one item, one
+    goes in, the other is refused (409), whatever the interleaving."""
+    c = await cast(sessions, e2e_settings)
+    first, second = await asyncio.gather(request(api, c, c.item_ids[:2]),
+                                         request(api, c, c.item_ids[1:]))
+    assert sorted([first.status_code, second.status_code]) == [201, 409], (
+        first.text, second.text)
+    async with sessions() as session:
+        orders = (await session.scalars(select(PharmacyOrder))).all()
+    assert len(orders) == 1
