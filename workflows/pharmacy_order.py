@@ -70,6 +70,9 @@ from workflows.common import (
 )
 from workflows.paid import PaidProcess
 
+# `_paying` while the child is being started (its id is known once it has).
+PAYMENT_STARTING = "starting"
+
 
 def _show(status: OrderStatus) -> None:
     set_status(f"pharmacy_order_{status.value}")
@@ -181,7 +184,7 @@ class PharmacyOrderWorkflow(PaidProcess):
         """The payment that settles the order: None if none was even tried by `deadline`;
         a failed one lets the patient try again while the stock is reserved."""
         while True:
-            if not await within(lambda: self._paying is not None,
+            if not await within(lambda: self._paying not in (None, PAYMENT_STARTING),
                                 deadline - workflow.now(), "payment due"):
                 return None
             assert self._paying is not None
@@ -286,6 +289,10 @@ class PharmacyOrderWorkflow(PaidProcess):
 
     @workflow.update
     async def pay(self, request: PayOrder) -> OrderPayment:
+        # Two validated at once: the first handler to run takes the order, in one step.
+        if self._paying is not None or self._status is not OrderStatus.validated:
+            raise business_error(BusinessError.conflict, "A payment of this order is under way.")
+        self._paying = PAYMENT_STARTING
         payment_id = await self.start_payment(request.payer, request.order)
         self._paying = payment_id
         await answer_checkout_within(

@@ -102,6 +102,10 @@ async def test_a_eur_payer_pays_the_converted_price(api, worker, sessions,
     payment = await pay(api, c, oid, await billing_address(api, c))
     # 4 boxes x 1500 XAF = 6000 XAF = 9.15 EUR at the fixed parity.
     assert payment["amount"] == {"amount": 915, "currency": "EUR"}
+    twice = await api.post(f"/api/v1/pharmacy-orders/{oid}/pay", headers=c.patient.headers,
+                           json={"billing_address_id": await billing_address(api, c),
+                                 "payment_method": "card"})
+    assert twice.status_code == 409  # one payment under way at a time
 
 
 async def test_the_payment_link_opens_the_order_payment_page(api, worker, sessions,
