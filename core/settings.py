@@ -123,6 +123,13 @@ class Durations(BaseModel):
     grace_period: timedelta = timedelta(days=7)
     # Agendas: no slot is offered (or can be booked) sooner than this from now.
     booking_min_notice: timedelta = timedelta(hours=1)
+    # Pharmacy orders (API.md "Pharmacies"): each deadline is a timer of the order's process.
+    proforma_quote_within: timedelta = timedelta(days=1)
+    order_validation_within: timedelta = timedelta(hours=4)
+    order_payment_within: timedelta = timedelta(days=1)
+    pickup_within: timedelta = timedelta(days=7)
+    # The patient is reminded of an order still to collect this long before it expires.
+    pickup_reminder_before: timedelta = timedelta(days=2)
 
 
 class Limits(BaseModel):
