@@ -30,6 +30,7 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    pharmacy,
     professionals,
     record,
     requests,
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)
+    app.include_router(pharmacy.router)
     app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:

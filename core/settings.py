@@ -137,6 +137,13 @@ class Durations(BaseModel):
     # after its end (the doctor absent by then: canceled and refunded).
     teleconsultation_opens_before: timedelta = timedelta(minutes=10)
     teleconsultation_grace: timedelta = timedelta(minutes=30)
+    # Pharmacy orders (API.md "Pharmacies"): each deadline is a timer of the order's process.
+    proforma_quote_within: timedelta = timedelta(days=1)
+    order_validation_within: timedelta = timedelta(hours=4)
+    order_payment_within: timedelta = timedelta(days=1)
+    pickup_within: timedelta = timedelta(days=7)
+    # The patient is reminded of an order still to collect this long before it expires.
+    pickup_reminder_before: timedelta = timedelta(days=2)
 
 
 class Limits(BaseModel):
