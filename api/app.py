@@ -17,6 +17,7 @@ from api.routers import (
     account_settings,
     accounts,
     agendas,
+    appointments,
     audit,
     auth,
     billing,
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(doctor_profiles.profile_router)
     app.include_router(agendas.availability_router)
     app.include_router(agendas.slots_router)
+    app.include_router(appointments.router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)

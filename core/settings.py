@@ -123,6 +123,20 @@ class Durations(BaseModel):
     grace_period: timedelta = timedelta(days=7)
     # Agendas: no slot is offered (or can be booked) sooner than this from now.
     booking_min_notice: timedelta = timedelta(hours=1)
+    # Appointments: an unpaid hold keeps its slot this long; a Mobile Money payment still
+    # pending at the provider extends it once, up to `appointment_hold_max` from the booking.
+    appointment_hold: timedelta = timedelta(minutes=15)
+    appointment_hold_max: timedelta = timedelta(minutes=30)
+    # A patient's cancellation (or reschedule) this long before the start is refunded in
+    # full; later, canceled without a refund (the rule is frozen on the appointment).
+    cancellation_notice: timedelta = timedelta(days=1)
+    # Reminders before the start: P1D by email and SMS, PT1H by SMS.
+    appointment_reminder_email_sms_before: timedelta = timedelta(days=1)
+    appointment_reminder_sms_before: timedelta = timedelta(hours=1)
+    # A teleconsultation's room opens this long before the start and closes this long
+    # after its end (the doctor absent by then: canceled and refunded).
+    teleconsultation_opens_before: timedelta = timedelta(minutes=10)
+    teleconsultation_grace: timedelta = timedelta(minutes=30)
     # Pharmacy orders (API.md "Pharmacies"): each deadline is a timer of the order's process.
     proforma_quote_within: timedelta = timedelta(days=1)
     order_validation_within: timedelta = timedelta(hours=4)
@@ -246,6 +260,16 @@ class PaymentSettings(BaseModel):
     storage_gb_prices: dict[str, int] = Field(default_factory=lambda: {"XAF": 500, "EUR": 100})
 
 
+class VideoSettings(BaseModel):
+    """LiveKit: room tokens are signed locally with the key and secret (no network)."""
+
+    provider: Literal["livekit"] = "livekit"
+    # Dev defaults: start a local `livekit-server` with this key and secret (--keys).
+    livekit_url: str = "ws://127.0.0.1:7880"
+    livekit_api_key: str = "devkey"
+    livekit_api_secret: SecretStr = SecretStr("esame-dev-livekit-secret-0123456789abcdef")
+
+
 class PriceSettings(BaseModel):
     """Exchange rates for prices shown in the payer's currency (domain/prices.py).
 
@@ -306,6 +330,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     prices: PriceSettings = Field(default_factory=PriceSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @classmethod
     def settings_customise_sources(

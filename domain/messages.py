@@ -14,6 +14,7 @@ from domain.activity_ref import ActivityRef
 from domain.templates import Templates
 from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
+from domain.templates.appointments import APPOINTMENT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 from domain.templates.pharmacy import PHARMACY_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
@@ -77,6 +78,7 @@ TEMPLATES: Templates = {
     **ACCOUNT_SETTINGS_TEMPLATES,
     **BILLING_TEMPLATES,
     **PROFESSIONAL_TEMPLATES,
+    **APPOINTMENT_TEMPLATES,
     **PHARMACY_TEMPLATES,
 }
 

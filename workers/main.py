@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.accounts import AccountActivities
+from activities.appointments import AppointmentActivities
 from activities.billing import BillingActivities
 from activities.care_links import CareLinkActivities
 from activities.consultations import ConsultationActivities
@@ -36,6 +37,7 @@ from providers.payments import PaymentProviders, build_payment_providers
 from providers.sms import SmsSender, build_sms_sender
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
+from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
@@ -82,6 +84,7 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        AppointmentWorkflow,
         PharmacyOrderWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
@@ -115,6 +118,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
         *PaidActivities().all(),
+        *AppointmentActivities(deps.sessions).all(),
         *PharmacyActivities(deps.settings, deps.sessions, messaging).all(),
     ]
 

@@ -40,6 +40,7 @@ from domain.ids import password_reset_workflow_id, payment_workflow_id
 from domain.pharmacy import pharmacy_order_workflow_id
 from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
+from tests.appointments.support import World, a_doctor, a_patient_of, book, status_is
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.pharmacy.support import billing_address, cast, proforma_body, quote, request
@@ -47,6 +48,7 @@ from tests.support.users import make_user
 from workers.main import workflows
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
+from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
@@ -243,6 +245,32 @@ async def subscription_paid_by_card(s: Stack) -> Run:
     return Run(workflow_ids=[f"subscription-{created.json()['subscription_id']}",
                              payment_workflow_id(payment["id"])],
                private=[user.email, PHONE, ADDRESS], carried=[user.email, PHONE])
+
+
+@representative_run(AppointmentWorkflow, PaymentWorkflow)
+async def appointment_paid_by_mobile_money_then_canceled_by_the_doctor(s: Stack) -> Run:
+    doctor = await a_doctor(s.sessions, s.settings)
+    patient, address = await a_patient_of(s.sessions, s.settings, s.api, doctor, phone=PHONE)
+    world = World(patient, doctor, address)
+    reason = "Douleurs thoraciques depuis trois jours"
+    booking = await book(s.api, world, method="mobile_money", operator="mtn", phone=MOMO,
+                         reason_text=reason)
+    assert booking.status_code == 201, booking.body
+    await checkout(s.api, booking.payment, "succeed")
+    await eventually(status_is(s.sessions, booking.id, "confirmed"))
+    canceled = await s.api.post(f"/api/v1/appointments/{booking.id}/cancel",
+                                json={"reason": "Congrès médical à Yaoundé"},
+                                headers=doctor.headers)
+    assert canceled.status_code == 200, canceled.text
+    appointment = f"appointment-{booking.id}"
+    await s.temporal.client.get_workflow_handle(appointment).result()
+    async with s.sessions() as session:
+        person = await session.get(User, patient.id)
+        assert person is not None
+    return Run(workflow_ids=[appointment, payment_workflow_id(booking.payment["id"])],
+               private=[patient.email, PHONE, MOMO, ADDRESS, reason,
+                        "Congrès médical à Yaoundé"],
+               carried=[MOMO], named=[person.last_name])
 
 
 @representative_run(PharmacyOrderWorkflow)
