@@ -33,6 +33,7 @@ from api.routers import (
     record,
     requests,
     sandbox,
+    sponsorships,
     temporal_codec,
     vital_shares,
     vitals,
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(billing.router)
     app.include_router(consultations.router)
     app.include_router(requests.router)
+    app.include_router(sponsorships.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)

@@ -25,6 +25,7 @@ from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
+from activities.sponsorships import SponsorshipActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
@@ -41,6 +42,7 @@ from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        SponsorshipWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
@@ -109,6 +112,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         billing.credit_purchase,
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
+        *SponsorshipActivities(deps.sessions, messaging).all(),
     ]
 
 

@@ -43,9 +43,11 @@ from db.models.record import (
 )
 from db.models.references import ReferenceCounter
 from db.models.requests import RequestIndexEntry
+from db.models.sponsorships import Sponsorship
 
 __all__ = [
     "Appointment",
+    "Sponsorship",
     "AvailabilityRule",
     "ClosedPeriod",
     "Allergy",

@@ -1,0 +1,235 @@
+"""SponsorshipWorkflow on the time-skipping server, through the API, with the real
+activities, database and sandbox provider, and a stand-in for the appointment process
+(tests/sponsorships/standin.py): the hold let go when the sponsor does not pay in time; a
+EUR sponsor paying an XAF consultation, both told, each seeing only their part; the end of
+the appointment (completed; canceled and refunded to the sponsor)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio import workflow
+from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
+from temporalio.common import SearchAttributeKey
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.app import create_app
+from core.settings import Settings
+from core.temporal_client import data_converter, ensure_search_attributes
+from db.engine import SessionMaker
+from db.models import Appointment, Payment
+from domain.appointments import AppointmentInput, AppointmentStatus
+from domain.sponsorships import SponsorshipState
+from tests.sponsorships.flows import messages, pay, sponsor, status_becomes, told
+from tests.sponsorships.standin import StandInAppointmentWorkflow, StandInEnd
+from tests.sponsorships.world import World, make_world
+from workers.main import WORKFLOW_RUNNER, WorkerDeps, activities, workflows
+
+pytestmark = pytest.mark.db
+
+PATIENT = SearchAttributeKey.for_keyword("EsamePatientId")
+SPONSOR = SearchAttributeKey.for_keyword("EsameSponsorId")
+DOCTOR = SearchAttributeKey.for_keyword("EsameDoctorId")
+STATUS = SearchAttributeKey.for_keyword("EsameStatus")
+
+
+def _name(cls: type) -> str | None:
+    return workflow._Definition.must_from_class(cls).name
+
+
+def with_stand_in() -> list[type]:
+    """The worker's workflows, the appointment process replaced by its stand-in."""
+    return [w for w in workflows() if _name(w) != "AppointmentWorkflow"] + [
+        StandInAppointmentWorkflow]
+
+
+@pytest.fixture
+async def env(settings: Settings, sessions: SessionMaker) -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own: the API's update-with-start leaves the
+    test server's time skipping locked once more (see `skip_time_again`), which must not
+    reach the other tests' waits."""
+    server = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(settings.temporal),
+        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"))
+    try:
+        await ensure_search_attributes(server.client, settings)
+        deps = WorkerDeps.from_settings(settings, sessions)
+        async with Worker(server.client, task_queue=settings.temporal.task_queue,
+                          workflows=with_stand_in(), activities=activities(deps),
+                          workflow_runner=WORKFLOW_RUNNER):
+            yield server
+    finally:
+        await server.shutdown()
+
+
+async def skip_time_again(env: WorkflowEnvironment) -> None:
+    """The test server counts an update-with-start as a lock on time skipping that nothing
+    releases (its result never skips time again, `env.sleep` times out): release it once,
+    so that waiting for a run's result skips its timers as usual."""
+    await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
+
+
+@pytest.fixture
+async def api(env: WorkflowEnvironment, settings: Settings,
+              sessions: SessionMaker) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, sessions=sessions, temporal=env.client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def world(sessions: SessionMaker, settings: Settings) -> World:
+    return await make_world(sessions, settings)
+
+
+async def test_not_paid_in_time_the_slot_is_free_again(
+        env: WorkflowEnvironment, api: httpx.AsyncClient, world: World,
+        sessions: SessionMaker) -> None:
+    created = await sponsor(api, world)
+    assert created["status"] == "pending_payment"
+    assert created["reference"].startswith("PAR-")
+    assert created["beneficiary"] == {"esame_id": world.beneficiary.esame_id,
+                                      "display_name": "Aïcha B."}
+    # 15 000 XAF at the fixed parity, in the sponsor's euros.
+    assert created["list_price"] == {"amount": 15000, "currency": "XAF"}
+    assert created["price"] == {"amount": 2287, "currency": "EUR"}
+    assert created["payment"]["amount"] == {"amount": 2287, "currency": "EUR"}
+    assert created["payment"]["checkout_url"]
+
+    handle = env.client.get_workflow_handle(f"sponsorship-{created['id']}",
+                                            result_type=SponsorshipState)
+    described = await handle.describe()
+    attributes = described.typed_search_attributes
+    # Found from either person (and the doctor).
+    assert attributes.get(PATIENT) == world.beneficiary.id
+    assert attributes.get(SPONSOR) == world.sponsor.id
+    assert attributes.get(DOCTOR) == world.doctor.id
+
+    # No payment: the payment's deadline passes, and with it the hold.
+    await skip_time_again(env)
+    state = await handle.result()
+    assert state.status == "expired"
+    assert (await handle.describe()).typed_search_attributes.get(STATUS) == (
+        "sponsorship_expired")
+    async with sessions() as session:
+        appointment = await session.get(Appointment, created["appointment"]["id"])
+        assert appointment is not None and appointment.status == AppointmentStatus.expired
+    slots = await api.get(f"/api/v1/doctors/{world.doctor.id}/slots",
+                          headers=world.sponsor.headers,
+                          params={"from": world.slot.date().isoformat(),
+                                  "to": world.slot.date().isoformat(),
+                                  "type": "teleconsultation"})
+    (slot,) = [s for s in slots.json()["items"] if s["start"].startswith(
+        world.slot.strftime("%Y-%m-%dT%H:%M"))]
+    assert slot["status"] == "free"
+
+    mine = (await api.get("/api/v1/me/requests", headers=world.sponsor.headers)).json()
+    assert [(i["reference"], i["kind"], i["status"]) for i in mine["items"]] == [
+        (created["reference"], "sponsorship", "expired")]
+    theirs = (await api.get("/api/v1/me/requests", headers=world.beneficiary.headers)).json()
+    assert theirs["items"] == []  # never told of a sponsorship that did not happen
+    assert [m.template for m in await told(sessions, world.sponsor.email, 1)] == [
+        "sponsorship_not_paid"]
+    assert await messages(sessions, world.beneficiary.email) == []
+
+
+async def test_a_eur_sponsor_pays_an_xaf_consultation_then_it_is_completed(
+        env: WorkflowEnvironment, api: httpx.AsyncClient, world: World,
+        sessions: SessionMaker) -> None:
+    created = await sponsor(api, world)
+    await pay(api, created)
+    await status_becomes(sessions, created["id"], "confirmed")
+
+    appointment_id = created["appointment"]["id"]
+    appointment = env.client.get_workflow_handle(f"appointment-{appointment_id}")
+    history = await appointment.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    (given,) = await env.client.data_converter.decode(list(started.input.payloads),
+                                                      [AppointmentInput])
+    assert given.patient_id == world.beneficiary.id
+    assert given.sponsored is not None
+    assert given.sponsored.payment_id == created["payment"]["id"]
+    assert given.sponsored.sponsor_id == world.sponsor.id
+    assert given.payer is None and given.price is None
+    shown = (await appointment.describe()).typed_search_attributes
+    assert shown.get(PATIENT) == world.beneficiary.id and shown.get(DOCTOR) == world.doctor.id
+
+    # Both told: the sponsor by email, the beneficiary by email and SMS.
+    sponsor_told = await told(sessions, world.sponsor.email, 1)
+    assert [m.template for m in sponsor_told] == ["sponsorship_confirmed"]
+    assert "Aïcha B." in sponsor_told[0].body and "Bello" not in sponsor_told[0].body
+    beneficiary_told = await told(sessions, world.beneficiary.email, 1)
+    assert [m.template for m in beneficiary_told] == ["sponsorship_offered"]
+    assert "Jean D." in beneficiary_told[0].body
+    assert "Bon courage, maman !" in beneficiary_told[0].body
+    assert "22.87" not in beneficiary_told[0].body and "2287" not in beneficiary_told[0].body
+    assert [m.template for m in await told(sessions, "+237670000321", 1)] == [
+        "sponsorship_offered_sms"]
+
+    # The beneficiary's list: the appointment under its own reference, offered by "Jean D.".
+    theirs = (await api.get("/api/v1/me/requests", headers=world.beneficiary.headers)).json()
+    (entry,) = theirs["items"]
+    assert entry["reference"].startswith("RDV-") and entry["kind"] == "teleconsultation"
+    assert entry["status"] == "confirmed"
+    assert entry["sponsored_by"] == {"display_name": "Jean D."}
+    assert entry["url"] == f"/api/v1/appointments/{appointment_id}"
+    # The sponsor's: the sponsorship, under its PAR reference, naming "Aïcha B." only.
+    mine = (await api.get("/api/v1/me/requests", headers=world.sponsor.headers)).json()
+    (own,) = mine["items"]
+    assert own["reference"] == created["reference"] and own["kind"] == "sponsorship"
+    assert own["title"] == "Consultation sponsored for Aïcha B."
+    assert own["sponsored_by"] is None
+
+    # The sponsor's invoice: "Consultation médicale", in euros, no specialty.
+    invoices = (await api.get("/api/v1/me/invoices", headers=world.sponsor.headers)).json()
+    (invoice,) = invoices["items"]
+    assert [line["description"] for line in invoice["lines"]] == ["Consultation médicale"]
+    assert invoice["total"] == {"amount": 2287, "currency": "EUR"}
+    assert "cardiology" not in str(invoice).lower()
+
+    await appointment.signal("end", StandInEnd(status=AppointmentStatus.completed))
+    result = await env.client.get_workflow_handle(
+        f"sponsorship-{created['id']}", result_type=SponsorshipState).result()
+    assert result.status == "completed"
+    (seen,) = (await api.get("/api/v1/me/sponsorships",
+                             headers=world.sponsor.headers)).json()["items"]
+    assert seen["status"] == "completed" and seen["refund_status"] is None
+    assert seen["beneficiary"]["display_name"] == "Aïcha B."
+    assert seen["doctor"]["id"] == world.doctor.id
+    assert seen["appointment"]["start"].startswith(world.slot.strftime("%Y-%m-%dT%H:%M"))
+    # Status, date, doctor, refund: nothing medical, nothing else of the beneficiary.
+    assert set(seen) == {"id", "reference", "status", "beneficiary", "appointment", "doctor",
+                         "price", "list_price", "payment_id", "refund_status", "created_at",
+                         "updated_at"}
+    assert set(seen["beneficiary"]) == {"esame_id", "display_name"}
+    assert set(seen["appointment"]) == {"id", "start", "end", "type", "doctor_id"}
+
+
+async def test_canceled_the_sponsor_is_refunded_to_their_payment(
+        env: WorkflowEnvironment, api: httpx.AsyncClient, world: World,
+        sessions: SessionMaker) -> None:
+    created = await sponsor(api, world)
+    await pay(api, created)
+    await status_becomes(sessions, created["id"], "confirmed")
+    appointment = env.client.get_workflow_handle(
+        f"appointment-{created['appointment']['id']}")
+    await appointment.signal("end", StandInEnd(status=AppointmentStatus.canceled,
+                                               refunded=True))
+    state = await env.client.get_workflow_handle(
+        f"sponsorship-{created['id']}", result_type=SponsorshipState).result()
+    assert state.status == "canceled" and state.refund_status == "succeeded"
+    async with sessions() as session:
+        payment = await session.get(Payment, created["payment"]["id"])
+        assert payment is not None and payment.status == "refunded"
+        assert payment.user_id == world.sponsor.id and payment.method == "card"
+    (seen,) = (await api.get("/api/v1/me/sponsorships",
+                             headers=world.sponsor.headers)).json()["items"]
+    assert seen["status"] == "canceled" and seen["refund_status"] == "succeeded"
+    assert [m.template for m in await told(sessions, world.sponsor.email, 2)] == [
+        "sponsorship_confirmed", "sponsorship_canceled"]
