@@ -128,9 +128,12 @@ async def sponsor_consultation(
         raise _field_error("type", f"This doctor does not offer {body.type.value} "
                            "appointments.", "not offered by this doctor", "not_offered")
     now = utcnow()
-    slot = await offered_slot(
-        session, doctor_id=doctor.id, timezone=doctor_timezone(doctor), start=body.start,
-        type=body.type, now=now, min_notice=settings.durations.booking_min_notice)
+    try:
+        slot = await offered_slot(
+            session, doctor_id=doctor.id, timezone=doctor_timezone(doctor), start=body.start,
+            type=body.type, now=now, min_notice=settings.durations.booking_min_notice)
+    except OverflowError:  # a start at the edge of the calendar
+        slot = None
     if slot is None:
         raise _field_error("start", "Not a slot of this doctor's availability: pick one of "
                            "GET /doctors/{id}/slots.", "not an offered slot", "not_a_slot")

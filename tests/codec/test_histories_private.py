@@ -41,6 +41,9 @@ from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
+from tests.sponsorships.flows import pay as pay_sponsorship
+from tests.sponsorships.flows import sponsor as sponsor_consultation
+from tests.sponsorships.world import make_world
 from tests.support.users import make_user
 from workers.main import workflows
 from workflows.account_exists import AccountExistsNoticeWorkflow
@@ -52,6 +55,7 @@ from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
@@ -240,6 +244,20 @@ async def subscription_paid_by_card(s: Stack) -> Run:
     return Run(workflow_ids=[f"subscription-{created.json()['subscription_id']}",
                              payment_workflow_id(payment["id"])],
                private=[user.email, PHONE, ADDRESS], carried=[user.email, PHONE])
+
+
+@representative_run(SponsorshipWorkflow, PaymentWorkflow)
+async def sponsorship_payment_refused(s: Stack) -> Run:
+    world = await make_world(s.sessions, s.settings)
+    created = await sponsor_consultation(s.api, world)
+    await pay_sponsorship(s.api, created, "fail")
+    sponsorship = f"sponsorship-{created['id']}"
+    await s.temporal.client.get_workflow_handle(sponsorship).result()
+    message = world.body()["message"]
+    return Run(workflow_ids=[sponsorship, payment_workflow_id(created["payment"]["id"])],
+               private=[world.sponsor.email, world.beneficiary.email, "+237670000321",
+                        message, "3 rue de Rivoli", "Aïcha Bello", "Jean Dupont"],
+               named=["Aïcha Bello", "Jean Dupont"])
 
 
 # --- the checks ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
+from temporalio.testing import WorkflowEnvironment
 
 from db.engine import SessionMaker
 from db.models import Message
@@ -51,3 +53,10 @@ async def told(sessions: SessionMaker, to: str, count: int) -> list[Message]:
     found = await eventually(sent)
     assert len(found) == count, [m.template for m in found]
     return found
+
+
+async def skip_time_again(env: WorkflowEnvironment) -> None:
+    """The time-skipping test server counts the API's update-with-start as a lock on time
+    skipping that nothing releases (a run's result then never skips its timers, and
+    `env.sleep` times out): release it once, after the POST that started the run."""
+    await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())

@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 from temporalio import workflow
-from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -25,7 +24,14 @@ from db.engine import SessionMaker
 from db.models import Appointment, Payment
 from domain.appointments import AppointmentInput, AppointmentStatus
 from domain.sponsorships import SponsorshipState
-from tests.sponsorships.flows import messages, pay, sponsor, status_becomes, told
+from tests.sponsorships.flows import (
+    messages,
+    pay,
+    skip_time_again,
+    sponsor,
+    status_becomes,
+    told,
+)
 from tests.sponsorships.standin import StandInAppointmentWorkflow, StandInEnd
 from tests.sponsorships.world import World, make_world
 from workers.main import WORKFLOW_RUNNER, WorkerDeps, activities, workflows
@@ -65,13 +71,6 @@ async def env(settings: Settings, sessions: SessionMaker) -> AsyncIterator[Workf
             yield server
     finally:
         await server.shutdown()
-
-
-async def skip_time_again(env: WorkflowEnvironment) -> None:
-    """The test server counts an update-with-start as a lock on time skipping that nothing
-    releases (its result never skips time again, `env.sleep` times out): release it once,
-    so that waiting for a run's result skips its timers as usual."""
-    await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
 
 
 @pytest.fixture
