@@ -4,9 +4,11 @@ letting the hold go, and telling the sponsor and the beneficiary."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
 from activities.account_messages import email_user, local_time
@@ -45,9 +47,28 @@ _SPONSOR_TEMPLATES = {SponsorshipEvent.confirmed: "sponsorship_confirmed",
                       SponsorshipEvent.canceled: "sponsorship_canceled"}
 
 
-def _missing(sponsorship_id: str) -> ApplicationError:
-    return ApplicationError(f"no sponsorship {sponsorship_id}",
-                            type=BusinessError.not_found.value, non_retryable=True)
+@dataclass
+class _Parties:
+    row: Sponsorship
+    appointment: Appointment
+    sponsor: User
+    beneficiary: User
+    doctor: User
+
+
+async def _parties(session: AsyncSession, sponsorship_id: str) -> _Parties:
+    """The sponsorship, its appointment and its three people (written by the API before
+    the process started: a missing one is a non-retryable NotFound)."""
+    row = await session.get(Sponsorship, sponsorship_id)
+    if row is None:
+        raise ApplicationError(f"no sponsorship {sponsorship_id}",
+                               type=BusinessError.not_found.value, non_retryable=True)
+    appointment = await session.get(Appointment, row.appointment_id)
+    sponsor = await session.get(User, row.sponsor_id)
+    beneficiary = await session.get(User, row.beneficiary_id)
+    doctor = await session.get(User, row.doctor_id)
+    assert appointment and sponsor and beneficiary and doctor
+    return _Parties(row, appointment, sponsor, beneficiary, doctor)
 
 
 class SponsorshipActivities:
@@ -58,13 +79,9 @@ class SponsorshipActivities:
     @implements(RECORD_SPONSORSHIP)
     async def record_sponsorship(self, command: RecordSponsorship) -> SponsorshipRecorded:
         async with self._sessions() as session, session.begin():
-            row = await session.get(Sponsorship, command.sponsorship_id)
-            if row is None:
-                raise _missing(command.sponsorship_id)
-            appointment = await session.get(Appointment, row.appointment_id)
-            sponsor = await session.get(User, row.sponsor_id)
-            beneficiary = await session.get(User, row.beneficiary_id)
-            assert appointment is not None and sponsor is not None and beneficiary is not None
+            found = await _parties(session, command.sponsorship_id)
+            row, appointment = found.row, found.appointment
+            sponsor, beneficiary = found.sponsor, found.beneficiary
             now = utcnow()
             row.status = command.status.value
             row.payment_id = command.payment_id or row.payment_id
@@ -103,14 +120,9 @@ class SponsorshipActivities:
     async def tell_sponsorship(self, command: TellSponsorship) -> SponsorshipTold:
         """Each message once (keys from the sponsorship id and the event)."""
         async with self._sessions() as session:
-            row = await session.get(Sponsorship, command.sponsorship_id)
-            if row is None:
-                raise _missing(command.sponsorship_id)
-            appointment = await session.get(Appointment, row.appointment_id)
-            sponsor = await session.get(User, row.sponsor_id)
-            beneficiary = await session.get(User, row.beneficiary_id)
-            doctor = await session.get(User, row.doctor_id)
-        assert appointment and sponsor and beneficiary and doctor
+            found = await _parties(session, command.sponsorship_id)
+        row, appointment, doctor = found.row, found.appointment, found.doctor
+        sponsor, beneficiary = found.sponsor, found.beneficiary
         key = f"sponsorship-{row.id}-{command.event.value}"
         common = {
             "reference": row.reference,

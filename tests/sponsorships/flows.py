@@ -29,6 +29,15 @@ async def pay(api: httpx.AsyncClient, created: dict[str, Any], outcome: str = "s
     await checkout(api, created["payment"], outcome)
 
 
+async def paid(api: httpx.AsyncClient, world: World, sessions: SessionMaker
+               ) -> dict[str, Any]:
+    """A sponsorship asked for and paid by card on the sandbox page: `confirmed`."""
+    created = await sponsor(api, world)
+    await pay(api, created)
+    await status_becomes(sessions, created["id"], "confirmed")
+    return created
+
+
 async def status_becomes(sessions: SessionMaker, sponsorship_id: str, status: str) -> None:
     """The sponsorship's read model shows `status` (an activity's effect)."""
     async def shown() -> bool:

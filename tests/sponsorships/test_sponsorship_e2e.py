@@ -18,7 +18,7 @@ from temporalio import workflow
 from db.engine import SessionMaker
 from db.models import Payment
 from tests.payments.support import eventually
-from tests.sponsorships.flows import pay, sponsor, status_becomes, told
+from tests.sponsorships.flows import paid, status_becomes, told
 from tests.sponsorships.world import World, make_world
 from workers.main import workflows
 
@@ -41,11 +41,9 @@ async def world(sessions: SessionMaker, e2e_settings: Any) -> World:
     return await make_world(sessions, e2e_settings)
 
 
-async def _paid(api: httpx.AsyncClient, world: World, sessions: SessionMaker
+async def _confirmed(api: httpx.AsyncClient, world: World, sessions: SessionMaker
                 ) -> dict[str, Any]:
-    created = await sponsor(api, world)
-    await pay(api, created)
-    await status_becomes(sessions, created["id"], "confirmed")
+    created = await paid(api, world, sessions)
     appointment_id = created["appointment"]["id"]
 
     async def confirmed() -> dict[str, Any] | None:
@@ -83,7 +81,7 @@ async def _refunded(api: httpx.AsyncClient, world: World, sessions: SessionMaker
 
 async def test_a_eur_sponsor_pays_an_xaf_teleconsultation_held_and_completed(
         api: httpx.AsyncClient, world: World, sessions: SessionMaker) -> None:
-    created = await _paid(api, world, sessions)
+    created = await _confirmed(api, world, sessions)
     assert created["price"] == {"amount": 2287, "currency": "EUR"}
     assert created["list_price"] == {"amount": 15000, "currency": "XAF"}
     appointment_id = created["appointment"]["id"]
@@ -136,7 +134,7 @@ async def test_a_eur_sponsor_pays_an_xaf_teleconsultation_held_and_completed(
 
 async def test_canceled_by_the_beneficiary_the_sponsor_is_refunded(
         api: httpx.AsyncClient, world: World, sessions: SessionMaker) -> None:
-    created = await _paid(api, world, sessions)
+    created = await _confirmed(api, world, sessions)
     canceled = await api.post(f"/api/v1/appointments/{created['appointment']['id']}/cancel",
                               headers=world.beneficiary.headers,
                               json={"reason": "Je serai en voyage"})
@@ -146,7 +144,7 @@ async def test_canceled_by_the_beneficiary_the_sponsor_is_refunded(
 
 async def test_canceled_by_the_doctor_the_sponsor_is_refunded(
         api: httpx.AsyncClient, world: World, sessions: SessionMaker) -> None:
-    created = await _paid(api, world, sessions)
+    created = await _confirmed(api, world, sessions)
     canceled = await api.post(f"/api/v1/appointments/{created['appointment']['id']}/cancel",
                               headers=world.doctor.headers, json={"reason": "Congrès"})
     assert canceled.status_code == 200, canceled.text

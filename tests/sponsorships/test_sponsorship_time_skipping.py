@@ -26,10 +26,9 @@ from domain.appointments import AppointmentInput, AppointmentStatus
 from domain.sponsorships import SponsorshipState
 from tests.sponsorships.flows import (
     messages,
-    pay,
+    paid,
     skip_time_again,
     sponsor,
-    status_becomes,
     told,
 )
 from tests.sponsorships.standin import StandInAppointmentWorkflow, StandInEnd
@@ -141,9 +140,7 @@ async def test_not_paid_in_time_the_slot_is_free_again(
 async def test_a_eur_sponsor_pays_an_xaf_consultation_then_it_is_completed(
         env: WorkflowEnvironment, api: httpx.AsyncClient, world: World,
         sessions: SessionMaker) -> None:
-    created = await sponsor(api, world)
-    await pay(api, created)
-    await status_becomes(sessions, created["id"], "confirmed")
+    created = await paid(api, world, sessions)
 
     appointment_id = created["appointment"]["id"]
     appointment = env.client.get_workflow_handle(f"appointment-{appointment_id}")
@@ -213,9 +210,7 @@ async def test_a_eur_sponsor_pays_an_xaf_consultation_then_it_is_completed(
 async def test_canceled_the_sponsor_is_refunded_to_their_payment(
         env: WorkflowEnvironment, api: httpx.AsyncClient, world: World,
         sessions: SessionMaker) -> None:
-    created = await sponsor(api, world)
-    await pay(api, created)
-    await status_becomes(sessions, created["id"], "confirmed")
+    created = await paid(api, world, sessions)
     appointment = env.client.get_workflow_handle(
         f"appointment-{created['appointment']['id']}")
     await appointment.signal("end", StandInEnd(status=AppointmentStatus.canceled,
