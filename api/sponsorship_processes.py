@@ -3,6 +3,8 @@ sponsor's payment answered at once (an update-with-start, as for subscriptions).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
@@ -63,7 +65,11 @@ async def start_sponsorship(
                            provider=snapshot.provider, operator=snapshot.operator,
                            phone=snapshot.phone,
                            billing_address_id=snapshot.billing_address_id),
-        timings=SponsorshipTimings(payment=payment_timings(settings)))
+        timings=SponsorshipTimings(
+            payment=payment_timings(settings),
+            # The beneficiary may reschedule as far as an agenda goes: the sponsor's payment
+            # stays refundable past the latest end the appointment can move to.
+            refundable_after_end=timedelta(days=settings.limits.slot_range_max_days + 1)))
     workflow_id = sponsorship_workflow_id(sponsorship.id)
     start = WithStartWorkflowOperation(
         SponsorshipWorkflow.run, process, id=workflow_id,

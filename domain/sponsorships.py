@@ -140,9 +140,9 @@ class SponsorshipTimings(BaseModel):
     """From settings, carried in the input because workflows read no configuration."""
 
     payment: PaymentTimings
-    # After the appointment's end, its payment can still be refunded this long (a doctor's
-    # late cancellation, a complaint): the sponsor's payment stays open until then.
-    refundable_after_end: timedelta = timedelta(days=7)
+    # After the appointment's (first) end, the sponsor's payment can still be refunded this
+    # long: a reschedule moves the appointment, a doctor may cancel it late.
+    refundable_after_end: timedelta = timedelta(days=63)
 
 
 class SponsorshipInput(BaseModel):
