@@ -7,24 +7,19 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-)
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.account_processes import named
+from api.paid_processes import start_paid_process
 from api.payments import payment_timings
 from api.problems import Problem
 from api.processes import process_exists
-from api.workflow_errors import problem_from_temporal
 from core.settings import Settings
 from db.models import Appointment, User
 from db.models.requests import RequestIndexEntry
 from db.models.sponsorships import Sponsorship
 from domain.appointments import AppointmentInput, AppointmentType
-from domain.billing import PaymentRequestSnapshot
 from domain.paid import PaymentPayer
 from domain.payments import PaymentView
 from domain.sponsorships import SponsorshipInput, SponsorshipTimings, sponsorship_workflow_id
@@ -41,11 +36,11 @@ def sponsorship_summary(reference: str, sponsor: User, beneficiary: User, doctor
 async def start_sponsorship(
     session: AsyncSession, temporal: Client, settings: Settings, *, sponsorship: Sponsorship,
     appointment: Appointment, sponsor: User, beneficiary: User, doctor: User,
-    snapshot: PaymentRequestSnapshot,
+    payer: PaymentPayer,
 ) -> PaymentView:
     """Commit the rows, start `sponsorship-<id>` and answer the sponsor's payment once it
-    exists at the provider. Should no process take them, the rows go again (the slot is
-    free) and the problem is answered."""
+    exists at the provider (the kit's update-with-start). Should no process take the rows,
+    they go again (the slot is free) and the problem is answered."""
     await session.commit()
     quote = sponsorship.quote
     appointment_input = AppointmentInput(
@@ -60,42 +55,30 @@ async def start_sponsorship(
                              f"{named(beneficiary)} with Dr {named(doctor)} "
                              f"(sponsored, {sponsorship.reference})"),
         hold_expires_at=appointment_input.hold_expires_at, price=quote.price,
-        list_price=quote.list_price,
-        payer=PaymentPayer(user_id=sponsor.id, method=snapshot.method,
-                           provider=snapshot.provider, operator=snapshot.operator,
-                           phone=snapshot.phone,
-                           billing_address_id=snapshot.billing_address_id),
+        list_price=quote.list_price, payer=payer,
         timings=SponsorshipTimings(
             payment=payment_timings(settings),
             # The beneficiary may reschedule as far as an agenda goes: the sponsor's payment
             # stays refundable past the latest end the appointment can move to.
             refundable_after_end=timedelta(days=settings.limits.slot_range_max_days + 1)))
     workflow_id = sponsorship_workflow_id(sponsorship.id)
-    start = WithStartWorkflowOperation(
-        SponsorshipWorkflow.run, process, id=workflow_id,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        task_queue=settings.temporal.task_queue,
-        static_summary=sponsorship_summary(sponsorship.reference, sponsor, beneficiary, doctor),
-        search_attributes=TypedSearchAttributes([
-            # Found from either person: the beneficiary (whose care it is, as on the
-            # appointment) and the sponsor (who pays; their payment carries their id too).
-            SearchAttributePair(ESAME_PATIENT_ID, beneficiary.id),
-            SearchAttributePair(ESAME_SPONSOR_ID, sponsor.id),
-            SearchAttributePair(ESAME_DOCTOR_ID, doctor.id),
-            SearchAttributePair(ESAME_STATUS, "sponsorship_pending_payment")]),
-    )
     try:
-        payment: PaymentView = await temporal.execute_update_with_start_workflow(
-            "checkout", start_workflow_operation=start, result_type=PaymentView)
-    except WorkflowUpdateFailedError as err:
-        raise problem_from_temporal(err) from err  # the process runs and records its end
-    except Exception as err:
+        return await start_paid_process(
+            temporal, SponsorshipWorkflow.run, process, workflow_id=workflow_id,
+            settings=settings,
+            summary=sponsorship_summary(sponsorship.reference, sponsor, beneficiary, doctor),
+            search_attributes=TypedSearchAttributes([
+                # Found from either person: the beneficiary (whose care it is, as on the
+                # appointment) and the sponsor (who pays; their payment carries their id).
+                SearchAttributePair(ESAME_PATIENT_ID, beneficiary.id),
+                SearchAttributePair(ESAME_SPONSOR_ID, sponsor.id),
+                SearchAttributePair(ESAME_DOCTOR_ID, doctor.id),
+                SearchAttributePair(ESAME_STATUS, "sponsorship_pending_payment")]),
+            result_type=PaymentView)
+    except Problem:
         if not await process_exists(temporal, workflow_id):
             await _forget(session, sponsorship, appointment)
-        if isinstance(err, Problem):
-            raise
-        raise problem_from_temporal(err) from err
-    return payment
+        raise
 
 
 async def _forget(session: AsyncSession, sponsorship: Sponsorship,

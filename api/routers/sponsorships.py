@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cursors import keyset, page
 from api.deps import ActivePatient, SessionDep, SettingsDep, TemporalClient
-from api.payments import checked_request
+from api.paid_processes import payment_payer
 from api.prices import quote_for
 from api.problems import Problem
 from api.routers.doctor_profiles import doctor_timezone
@@ -138,7 +138,7 @@ async def sponsor_consultation(
         raise _field_error("start", "Not a slot of this doctor's availability: pick one of "
                            "GET /doctors/{id}/slots.", "not an offered slot", "not_a_slot")
     price = quote_for(settings, sponsor, fee, now)
-    snapshot = await checked_request(session, settings, sponsor, body)
+    payer = await payment_payer(session, settings, sponsor, body)
 
     sponsorship_id, appointment_id = new_id(), new_id()
     hold_expires_at = now + _hold(settings)
@@ -165,7 +165,7 @@ async def sponsor_consultation(
         title_data={"beneficiary": shown}, at=now))
     payment = await start_sponsorship(
         session, temporal, settings, sponsorship=row, appointment=appointment,
-        sponsor=sponsor, beneficiary=beneficiary, doctor=doctor, snapshot=snapshot)
+        sponsor=sponsor, beneficiary=beneficiary, doctor=doctor, payer=payer)
     return SponsorshipCreated(
         id=row.id, reference=row.reference, status=SponsorshipStatus.pending_payment,
         beneficiary=Beneficiary(esame_id=beneficiary.esame_id, display_name=shown),
