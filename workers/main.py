@@ -6,7 +6,7 @@ import asyncio
 import compileall
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.workflow import _Definition
 
 from activities.accounts import AccountActivities
 from activities.billing import BillingActivities
@@ -118,6 +119,10 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     ]
 
 
+def _type_name(workflow_class: type) -> str | None:
+    return _Definition.must_from_class(workflow_class).name
+
+
 # `domain` is pure and deterministic (pydantic models, rules): passed through the sandbox,
 # it is imported once instead of being re-imported (every model class rebuilt) for each
 # workflow run, which cost most of the worker's CPU under load.
@@ -136,11 +141,15 @@ def compile_workflow_modules() -> None:
         compileall.compile_dir(folder, quiet=2)
 
 
-def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None,
+                 stand_ins: Sequence[type] = ()) -> Worker:
+    """The worker of every workflow and activity. `stand_ins` (tests only) take the place
+    of the workflows of the same type names."""
+    replaced = {_type_name(cls) for cls in stand_ins}
     return Worker(
         client,
         task_queue=task_queue or deps.settings.temporal.task_queue,
-        workflows=workflows(),
+        workflows=[w for w in workflows() if _type_name(w) not in replaced] + list(stand_ins),
         activities=activities(deps),
         workflow_runner=WORKFLOW_RUNNER,
         # On SIGTERM/SIGINT running activities get this long to finish before they are

@@ -4,6 +4,7 @@ make_histories.py, and the time-skipping test's recorded paths)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,31 @@ from temporalio.worker import Replayer
 
 from core.settings import TemporalSettings
 from core.temporal_client import data_converter
+from tests.support.histories import payload_value
 from workers.main import WORKFLOW_RUNNER
 from workflows.sponsorship import SponsorshipWorkflow
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
 
 
-def test_the_paths_have_histories() -> None:
-    assert {p.stem for p in HISTORIES} >= {"sponsorship_expired", "sponsorship_payment_failed"}
+# The statuses each recorded path wrote, in order.
+PATHS = {
+    "sponsorship_expired": ["expired"],
+    "sponsorship_payment_failed": ["payment_failed"],
+    "sponsorship_completed": ["confirmed", "completed"],
+    "sponsorship_canceled_refunded": ["confirmed", "canceled", "canceled"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHS))
+def test_each_path_has_a_history(name: str) -> None:
+    events = json.loads(HISTORIES[0].with_name(f"{name}.json").read_text())["events"]
+    recorded = [payload_value(a["input"]["payloads"][0]) for e in events
+                if (a := e.get("activityTaskScheduledEventAttributes"))
+                and a["activityType"]["name"] == "record_sponsorship"]
+    assert [r["status"] for r in recorded] == PATHS[name]
+    if name == "sponsorship_canceled_refunded":
+        assert [r["refund_status"] for r in recorded] == [None, "pending", "succeeded"]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from api.app import create_app
 from core.settings import Settings
@@ -33,7 +31,7 @@ from tests.sponsorships.flows import (
 )
 from tests.sponsorships.standin import StandInAppointmentWorkflow, StandInEnd
 from tests.sponsorships.world import World, make_world
-from workers.main import WORKFLOW_RUNNER, WorkerDeps, activities, workflows
+from workers.main import WorkerDeps, build_worker
 
 pytestmark = pytest.mark.db
 
@@ -41,16 +39,6 @@ PATIENT = SearchAttributeKey.for_keyword("EsamePatientId")
 SPONSOR = SearchAttributeKey.for_keyword("EsameSponsorId")
 DOCTOR = SearchAttributeKey.for_keyword("EsameDoctorId")
 STATUS = SearchAttributeKey.for_keyword("EsameStatus")
-
-
-def _name(cls: type) -> str | None:
-    return workflow._Definition.must_from_class(cls).name
-
-
-def with_stand_in() -> list[type]:
-    """The worker's workflows, the appointment process replaced by its stand-in."""
-    return [w for w in workflows() if _name(w) != "AppointmentWorkflow"] + [
-        StandInAppointmentWorkflow]
 
 
 @pytest.fixture
@@ -64,9 +52,8 @@ async def env(settings: Settings, sessions: SessionMaker) -> AsyncIterator[Workf
     try:
         await ensure_search_attributes(server.client, settings)
         deps = WorkerDeps.from_settings(settings, sessions)
-        async with Worker(server.client, task_queue=settings.temporal.task_queue,
-                          workflows=with_stand_in(), activities=activities(deps),
-                          workflow_runner=WORKFLOW_RUNNER):
+        async with build_worker(server.client, deps,
+                                stand_ins=[StandInAppointmentWorkflow]):
             yield server
     finally:
         await server.shutdown()
