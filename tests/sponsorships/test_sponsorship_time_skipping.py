@@ -20,7 +20,9 @@ from core.settings import Settings
 from core.temporal_client import data_converter, ensure_search_attributes
 from db.engine import SessionMaker
 from db.models import Appointment, Payment
+from db.queries.sponsorships import sponsored_by
 from domain.appointments import AppointmentInput, AppointmentStatus
+from domain.requests import SponsoredBy
 from domain.sponsorships import SponsorshipState
 from tests.sponsorships.flows import (
     messages,
@@ -175,6 +177,21 @@ async def test_a_eur_sponsor_pays_an_xaf_consultation_then_it_is_completed(
     assert [line["description"] for line in invoice["lines"]] == ["Consultation médicale"]
     assert invoice["total"] == {"amount": 2287, "currency": "EUR"}
     assert "cardiology" not in str(invoice).lower()
+
+    # For the appointment's own views (calendar, GET /appointments/{id}).
+    async with sessions() as session:
+        assert await sponsored_by(session, [appointment_id, "another"]) == {
+            appointment_id: SponsoredBy(display_name="Jean D.")}
+    # The sponsorship is its sponsor's alone.
+    path = f"/api/v1/sponsorships/{created['id']}"
+    assert (await api.get(path, headers=world.sponsor.headers)).status_code == 200
+    assert (await api.get(path, headers=world.beneficiary.headers)).status_code == 404
+    assert (await api.get(path, headers=world.doctor.headers)).status_code == 403
+    assert (await api.get(path)).status_code == 401
+    assert (await api.get("/api/v1/sponsorships/unknown",
+                          headers=world.sponsor.headers)).status_code == 404
+    assert (await api.get("/api/v1/me/sponsorships",
+                          headers=world.beneficiary.headers)).json()["items"] == []
 
     await appointment.signal("end", StandInEnd(status=AppointmentStatus.completed))
     result = await env.client.get_workflow_handle(
