@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,6 +21,7 @@ from core.settings import Settings
 from core.temporal_client import data_converter, ensure_search_attributes
 from db.engine import SessionMaker
 from db.models import Appointment, Payment
+from db.models.sponsorships import Sponsorship
 from db.queries.sponsorships import sponsored_by
 from domain.appointments import AppointmentInput, AppointmentStatus
 from domain.requests import SponsoredBy
@@ -28,7 +30,6 @@ from tests.sponsorships.flows import (
     messages,
     paid,
     skip_time_again,
-    sponsor,
     told,
 )
 from tests.sponsorships.standin import StandInAppointmentWorkflow, StandInEnd
@@ -78,7 +79,14 @@ async def world(sessions: SessionMaker, settings: Settings) -> World:
 async def test_not_paid_in_time_the_slot_is_free_again(
         env: WorkflowEnvironment, api: httpx.AsyncClient, world: World,
         sessions: SessionMaker) -> None:
-    created = await sponsor(api, world)
+    key = {"Idempotency-Key": "sponsor-once", **world.sponsor.headers}
+    first = await api.post("/api/v1/sponsorships", headers=key, json=world.body())
+    assert first.status_code == 201, first.text
+    again = await api.post("/api/v1/sponsorships", headers=key, json=world.body())
+    assert again.status_code == 201 and again.json() == first.json()
+    async with sessions() as session:  # one sponsorship, one hold
+        assert await session.scalar(select(func.count()).select_from(Sponsorship)) == 1
+    created = first.json()
     assert created["status"] == "pending_payment"
     assert created["reference"].startswith("PAR-")
     assert created["beneficiary"] == {"esame_id": world.beneficiary.esame_id,
