@@ -47,6 +47,22 @@ _SPONSOR_TEMPLATES = {SponsorshipEvent.confirmed: "sponsorship_confirmed",
                       SponsorshipEvent.canceled: "sponsorship_canceled"}
 
 
+# The refund as the sponsor reads it.
+_REFUND_WORDS = {
+    "succeeded": {"en": "paid back", "fr": "effectué"},
+    "pending": {"en": "on its way", "fr": "en cours"},
+    "failed": {"en": "refused by the payment provider: our team will contact you",
+               "fr": "refusé par le prestataire de paiement : notre équipe vous contacte"},
+    None: {"en": "none (canceled too late for a refund)",
+           "fr": "aucun (annulation trop tardive pour un remboursement)"},
+}
+
+
+def _refund_words(refund_status: str | None, language: str | None) -> str:
+    words = _REFUND_WORDS.get(refund_status, _REFUND_WORDS[None])
+    return words.get(language or "fr", words["en"])
+
+
 @dataclass
 class _Parties:
     row: Sponsorship
@@ -130,7 +146,7 @@ class SponsorshipActivities:
             "beneficiary_name": display_name(beneficiary.first_name, beneficiary.last_name),
             "sponsor_name": display_name(sponsor.first_name, sponsor.last_name),
             "type": appointment.type,
-            "refund_status": row.refund_status or "none",
+            "refund_status": _refund_words(row.refund_status, sponsor.language),
         }
         sent = 0
         await email_user(self._messaging, sponsor, key=f"{key}-sponsor",

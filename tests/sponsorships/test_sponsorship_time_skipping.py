@@ -237,5 +237,7 @@ async def test_canceled_the_sponsor_is_refunded_to_their_payment(
     (seen,) = (await api.get("/api/v1/me/sponsorships",
                              headers=world.sponsor.headers)).json()["items"]
     assert seen["status"] == "canceled" and seen["refund_status"] == "succeeded"
-    assert [m.template for m in await told(sessions, world.sponsor.email, 2)] == [
-        "sponsorship_confirmed", "sponsorship_canceled"]
+    confirmed, canceled = await told(sessions, world.sponsor.email, 2)
+    assert (confirmed.template, canceled.template) == ("sponsorship_confirmed",
+                                                       "sponsorship_canceled")
+    assert "Refund: paid back" in canceled.body and "Aïcha B." in (canceled.subject or "")
