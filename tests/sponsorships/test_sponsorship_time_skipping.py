@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ from tests.sponsorships.flows import (
     messages,
     paid,
     skip_time_again,
+    sponsor,
     told,
 )
 from tests.sponsorships.standin import StandInAppointmentWorkflow, StandInEnd
@@ -241,3 +243,18 @@ async def test_canceled_the_sponsor_is_refunded_to_their_payment(
     assert (confirmed.template, canceled.template) == ("sponsorship_confirmed",
                                                        "sponsorship_canceled")
     assert "Refund: paid back" in canceled.body and "Aïcha B." in (canceled.subject or "")
+
+
+async def test_my_sponsorships_are_paged_newest_first(
+        env: WorkflowEnvironment, api: httpx.AsyncClient, world: World) -> None:
+    made = [await sponsor(api, world, start=(world.slot + timedelta(minutes=20 * n))
+                          .isoformat()) for n in range(3)]
+    first = (await api.get("/api/v1/me/sponsorships", headers=world.sponsor.headers,
+                           params={"limit": 2})).json()
+    assert first["next_cursor"]
+    second = (await api.get("/api/v1/me/sponsorships", headers=world.sponsor.headers,
+                            params={"limit": 2, "cursor": first["next_cursor"]})).json()
+    assert second["next_cursor"] is None
+    listed = [item["id"] for item in first["items"] + second["items"]]
+    assert listed == [m["id"] for m in reversed(made)]
+    assert {item["status"] for item in first["items"] + second["items"]} == {"pending_payment"}
