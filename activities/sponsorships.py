@@ -3,7 +3,7 @@ letting the hold go, and telling the sponsor and the beneficiary."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,7 @@ _SPONSOR_TEMPLATES = {SponsorshipEvent.confirmed: "sponsorship_confirmed",
 
 
 # The refund as the sponsor reads it.
-_REFUND_WORDS = {
+_REFUND_WORDS: dict[str | None, dict[str, str]] = {
     "succeeded": {"en": "paid back", "fr": "effectué"},
     "pending": {"en": "on its way", "fr": "en cours"},
     "failed": {"en": "refused by the payment provider: our team will contact you",
@@ -58,9 +58,18 @@ _REFUND_WORDS = {
 }
 
 
-def _refund_words(refund_status: str | None, language: str | None) -> str:
-    words = _REFUND_WORDS.get(refund_status, _REFUND_WORDS[None])
-    return words.get(language or "fr", words["en"])
+_TYPE_WORDS: dict[str | None, dict[str, str]] = {
+    "teleconsultation": {"en": "teleconsultation", "fr": "téléconsultation"},
+    "office": {"en": "at the office", "fr": "au cabinet"},
+    "emergency": {"en": "emergency", "fr": "urgence"},
+}
+
+
+def _words(words: Mapping[str | None, Mapping[str, str]], value: str | None,
+           language: str | None) -> str:
+    """`value` in the reader's language (English when it has no such words)."""
+    said = words.get(value) or words.get(None) or {"en": value or ""}
+    return said.get(language or "fr") or said["en"]
 
 
 @dataclass
@@ -145,18 +154,20 @@ class SponsorshipActivities:
             "doctor_name": f"Dr {doctor.first_name} {doctor.last_name}",
             "beneficiary_name": display_name(beneficiary.first_name, beneficiary.last_name),
             "sponsor_name": display_name(sponsor.first_name, sponsor.last_name),
-            "type": appointment.type,
-            "refund_status": _refund_words(row.refund_status, sponsor.language),
         }
         sent = 0
         await email_user(self._messaging, sponsor, key=f"{key}-sponsor",
                          template=_SPONSOR_TEMPLATES[command.event],
                          data={**common, "start": local_time(appointment.start_at,
-                                                             sponsor.timezone)})
+                                                             sponsor.timezone),
+                               "type": _words(_TYPE_WORDS, appointment.type, sponsor.language),
+                               "refund_status": _words(_REFUND_WORDS, row.refund_status,
+                                                       sponsor.language)})
         sent += 1
         if command.event is SponsorshipEvent.confirmed:
             data = {**common, "appointment_reference": appointment.reference,
                     "start": local_time(appointment.start_at, beneficiary.timezone),
+                    "type": _words(_TYPE_WORDS, appointment.type, beneficiary.language),
                     "message": row.message or ""}
             await email_user(self._messaging, beneficiary, key=f"{key}-beneficiary",
                              template="sponsorship_offered", data=data)
