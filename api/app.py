@@ -35,6 +35,7 @@ from api.routers import (
     record,
     requests,
     sandbox,
+    sponsorships,
     temporal_codec,
     vital_shares,
     vitals,
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(consultations.router)
     app.include_router(pharmacy.router)
     app.include_router(requests.router)
+    app.include_router(sponsorships.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)

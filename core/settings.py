@@ -83,6 +83,8 @@ class TemporalSettings(BaseModel):
             "EsamePatientId": "Keyword",
             "EsameDoctorId": "Keyword",
             "EsamePharmacyId": "Keyword",
+            # Who paid for another's care (a sponsorship): its run is found from either.
+            "EsameSponsorId": "Keyword",
             "EsameStatus": "Keyword",
         }
     )
@@ -171,6 +173,10 @@ class Limits(BaseModel):
     slot_range_max_days: int = 62
     # A closed period (leave, congress) lasts at most this long.
     closed_period_max_days: int = 366
+    # Sponsorship: the checks of an E-same id (and its doctor) a sponsor may make in one
+    # window, found or not, so that ids and a patient's doctors cannot be guessed by trying.
+    sponsorship_checks_per_window: int = 10
+    sponsorship_check_window: timedelta = timedelta(hours=1)
 
 
 class EmailSettings(BaseModel):

@@ -18,6 +18,7 @@ from domain.templates.appointments import APPOINTMENT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 from domain.templates.pharmacy import PHARMACY_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
+from domain.templates.sponsorships import SPONSORSHIP_TEMPLATES
 
 
 class Channel(StrEnum):
@@ -80,6 +81,7 @@ TEMPLATES: Templates = {
     **PROFESSIONAL_TEMPLATES,
     **APPOINTMENT_TEMPLATES,
     **PHARMACY_TEMPLATES,
+    **SPONSORSHIP_TEMPLATES,
 }
 
 

@@ -44,6 +44,11 @@ from tests.appointments.support import World, a_doctor, a_patient_of, book, stat
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.pharmacy.support import billing_address, cast, proforma_body, quote, request
+
+
+from tests.sponsorships.flows import pay as pay_sponsorship
+from tests.sponsorships.flows import sponsor as sponsor_consultation
+from tests.sponsorships.world import make_world
 from tests.support.users import make_user
 from workers.main import workflows
 from workflows.account_exists import AccountExistsNoticeWorkflow
@@ -57,6 +62,7 @@ from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
@@ -325,6 +331,20 @@ async def pharmacy_order_paid_and_collected(s: Stack) -> Run:
                private=[c.patient.email, PHONE, MOMO, code, body["lines"][0]["product"],
                         *drugs],
                carried=[MOMO, body["lines"][0]["product"]])
+
+
+@representative_run(SponsorshipWorkflow, PaymentWorkflow)
+async def sponsorship_payment_refused(s: Stack) -> Run:
+    world = await make_world(s.sessions, s.settings)
+    created = await sponsor_consultation(s.api, world)
+    await pay_sponsorship(s.api, created, "fail")
+    sponsorship = f"sponsorship-{created['id']}"
+    await s.temporal.client.get_workflow_handle(sponsorship).result()
+    message = world.body()["message"]
+    return Run(workflow_ids=[sponsorship, payment_workflow_id(created["payment"]["id"])],
+               private=[world.sponsor.email, world.beneficiary.email, "+237670000321",
+                        message, "3 rue de Rivoli", "Aïcha Bello", "Jean Dupont"],
+               named=["Aïcha Bello", "Jean Dupont"])
 
 
 # --- the checks ---------------------------------------------------------------------------
