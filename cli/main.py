@@ -199,8 +199,7 @@ def _up(settings: Settings) -> None:
             f"  Demo logins  patient@esame.local, dr.mbarga@esame.local, "
             f"pharmacie.bastos@esame.local (and pharmacie.mvogmbi@, pharmacie.akwa@), "
             f"admin@esame.local, parrain@esame.local (a sponsor paying in EUR) — "
-            f"password {DEMO_PASSWORD}
-"
+            f"password {DEMO_PASSWORD}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
         )

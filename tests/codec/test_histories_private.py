@@ -44,8 +44,6 @@ from tests.appointments.support import World, a_doctor, a_patient_of, book, stat
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.pharmacy.support import billing_address, cast, proforma_body, quote, request
-
-
 from tests.sponsorships.flows import pay as pay_sponsorship
 from tests.sponsorships.flows import sponsor as sponsor_consultation
 from tests.sponsorships.world import make_world
