@@ -29,8 +29,10 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    patient_records,
     professionals,
     record,
+    record_fills,
     requests,
     sandbox,
     temporal_codec,
@@ -99,6 +101,8 @@ def create_app(
     app.include_router(agendas.availability_router)
     app.include_router(agendas.slots_router)
     app.include_router(record.router)
+    app.include_router(patient_records.router)
+    app.include_router(record_fills.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)
     app.include_router(vitals.router)

@@ -123,6 +123,9 @@ class Durations(BaseModel):
     grace_period: timedelta = timedelta(days=7)
     # Agendas: no slot is offered (or can be booked) sooner than this from now.
     booking_min_notice: timedelta = timedelta(hours=1)
+    # A paid record fill: the doctor may read and add to the record this long, then the
+    # fill expires and the patient is refunded.
+    record_fill_within: timedelta = timedelta(days=7)
 
 
 class Limits(BaseModel):

@@ -16,6 +16,7 @@ from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
+from domain.templates.record_fills import RECORD_FILL_TEMPLATES
 
 
 class Channel(StrEnum):
@@ -69,6 +70,7 @@ TEMPLATES: Templates = {
     **ACCOUNT_SETTINGS_TEMPLATES,
     **BILLING_TEMPLATES,
     **PROFESSIONAL_TEMPLATES,
+    **RECORD_FILL_TEMPLATES,
 }
 
 

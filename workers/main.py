@@ -25,6 +25,7 @@ from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
+from activities.record_fills import RecordFillActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
@@ -41,6 +42,7 @@ from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.record_fill import RecordFillWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        RecordFillWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
@@ -102,6 +105,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *care_links.all(),
         *password_resets.all(),
         *professionals.all(),
+        *RecordFillActivities(deps.settings, deps.sessions, messaging).all(),
         payments.create_payment, payments.check_payment_status, payments.record_payment_status,
         payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
         payments.check_refund_status, payments.record_refund_failed, payments.save_card,

@@ -41,6 +41,7 @@ from db.models.record import (
     VitalShareType,
     VitalSign,
 )
+from db.models.record_fills import RecordFill, RecordFillGrant
 from db.models.references import ReferenceCounter
 from db.models.requests import RequestIndexEntry
 
@@ -78,6 +79,8 @@ __all__ = [
     "PasswordReset",
     "PasswordResetAttempt",
     "Pharmacy",
+    "RecordFill",
+    "RecordFillGrant",
     "PrescriptionItem",
     "ProfessionalVerification",
     "RateLimitEvent",

@@ -41,6 +41,7 @@ from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
+from tests.record_fills.support import ask, patient_and_doctor, pay
 from tests.support.users import make_user
 from workers.main import workflows
 from workflows.account_exists import AccountExistsNoticeWorkflow
@@ -52,6 +53,7 @@ from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.record_fill import RecordFillWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
@@ -240,6 +242,31 @@ async def subscription_paid_by_card(s: Stack) -> Run:
     return Run(workflow_ids=[f"subscription-{created.json()['subscription_id']}",
                              payment_workflow_id(payment["id"])],
                private=[user.email, PHONE, ADDRESS], carried=[user.email, PHONE])
+
+
+@representative_run(RecordFillWorkflow, PaymentWorkflow)
+async def record_fill_completed(s: Stack) -> Run:
+    """A patient pays their doctor to fill in their record; the doctor adds an antecedent and
+    completes: neither the patient's note, the entry nor the doctor's note reaches Temporal."""
+    pair = await patient_and_doctor(s.sessions, s.settings, s.api)
+    note = "Merci de reprendre mes antécédents cardiaques"
+    entry = "Hypertension artérielle depuis 2019"
+    closing = "Dossier repris avec vos bilans de mars"
+    created = await ask(s.api, pair, note=note)
+    assert created.status_code == 201, created.text
+    fill = await pay(s.api, pair, created.json())
+    added = await s.api.post(f"/api/v1/patients/{pair.patient.id}/record/antecedents",
+                             json={"category": "medical", "description": entry},
+                             headers=pair.doctor.headers)
+    assert added.status_code == 201, added.text
+    done = await s.api.post(f"/api/v1/doctor/record-fill-requests/{fill['id']}/complete",
+                            json={"note": closing}, headers=pair.doctor.headers)
+    assert done.status_code == 200, done.text
+    workflow_id = f"record-fill-{fill['id']}"
+    await s.temporal.client.get_workflow_handle(workflow_id).result()
+    return Run(workflow_ids=[workflow_id, payment_workflow_id(fill["payment_id"])],
+               private=[pair.patient.email, pair.doctor.email, note, entry, closing,
+                        ADDRESS])
 
 
 # --- the checks ---------------------------------------------------------------------------
