@@ -21,6 +21,7 @@ from activities.care_links import CareLinkActivities
 from activities.consultations import ConsultationActivities
 from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
+from activities.paid import PaidActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
 from activities.plans import PlanActivities
@@ -113,6 +114,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         billing.credit_purchase,
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
+        *PaidActivities().all(),
     ]
 
 
