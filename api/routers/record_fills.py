@@ -13,12 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.cursors import keyset, page
 from api.deps import (
@@ -30,7 +25,8 @@ from api.deps import (
     VerifiedDoctor,
 )
 from api.one_at_a_time import insert_or_conflict
-from api.payments import checked_request, payment_timings
+from api.paid_processes import payment_payer, start_paid_process
+from api.payments import payment_timings
 from api.prices import quote_for
 from api.problems import Problem
 from api.processes import process_exists
@@ -48,7 +44,7 @@ from db.queries.requests import record_request
 from domain.ids import new_id
 from domain.money import Money
 from domain.pagination import Page
-from domain.paid import PaymentOrder, PaymentPayer
+from domain.paid import PaymentOrder
 from domain.payments import InvoiceLine, PaymentView
 from domain.prices import PriceQuote
 from domain.record_fills import (
@@ -73,7 +69,8 @@ router = APIRouter(prefix="/api/v1", tags=["record fills"])
 Limit = Annotated[int, Query(ge=1, le=100)]
 FillId = Annotated[str, Path(min_length=1, max_length=32)]
 
-_NOT_YOUR_DOCTOR: dict[int | str, dict[str, Any]] = {403: {"description": "Not one of the patient's active doctors."}}
+_NOT_YOUR_DOCTOR: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not one of the patient's active doctors."}}
 
 
 def record_fill_timings(settings: Settings) -> RecordFillTimings:
@@ -139,7 +136,7 @@ async def ask_record_fill(
     doctor, profile = listed
     quote = quote_for(settings, user, Money(amount=profile.fee_record_fill,
                                             currency=profile.fee_currency))
-    snapshot = await checked_request(session, settings, user, body)
+    payer = await payment_payer(session, settings, user, body)
     now = utcnow()
     reference = await next_reference(session, ReferenceKind.record_fill, now.year)
     row = RecordFill(id=new_id(), reference=reference, patient_id=user.id, doctor_id=doctor.id,
@@ -154,36 +151,27 @@ async def ask_record_fill(
     await session.commit()
 
     fill_id = row.id
-    payer = PaymentPayer(user_id=user.id, method=snapshot.method, provider=snapshot.provider,
-                         operator=snapshot.operator, phone=snapshot.phone,
-                         billing_address_id=snapshot.billing_address_id)
-    start = WithStartWorkflowOperation(
-        RecordFillWorkflow.run,
-        RecordFillInput(fill_id=fill_id, reference=reference, patient_id=user.id,
-                        doctor_id=doctor.id, payer=payer,
-                        order=_order(settings, quote, reference, user, doctor),
-                        timings=record_fill_timings(settings)),
-        id=record_fill_workflow_id(fill_id),
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        task_queue=settings.temporal.task_queue,
-        static_summary=(f"Record fill {reference}: patient {user.first_name} {user.last_name} "
-                        f"({user.esame_id}) with Dr {doctor.first_name} {doctor.last_name} "
-                        f"({doctor.esame_id})"),
-        search_attributes=TypedSearchAttributes([
-            SearchAttributePair(ESAME_PATIENT_ID, user.id),
-            SearchAttributePair(ESAME_DOCTOR_ID, doctor.id),
-            SearchAttributePair(ESAME_STATUS, "record_fill_pending_payment")]),
-    )
+    workflow_id = record_fill_workflow_id(fill_id)
     try:
-        payment: PaymentView = await temporal.execute_update_with_start_workflow(
-            "checkout", start_workflow_operation=start, result_type=PaymentView)
-    except WorkflowUpdateFailedError as err:
-        raise problem_from_temporal(err) from err  # the process runs and records its end
-    except Exception as err:
-        if not await process_exists(temporal, record_fill_workflow_id(fill_id)):
+        payment = await start_paid_process(
+            temporal, RecordFillWorkflow.run,
+            RecordFillInput(fill_id=fill_id, reference=reference, patient_id=user.id,
+                            doctor_id=doctor.id, payer=payer,
+                            order=_order(settings, quote, reference, user, doctor),
+                            timings=record_fill_timings(settings)),
+            workflow_id=workflow_id, settings=settings, result_type=PaymentView,
+            summary=(f"Record fill {reference}: patient {user.first_name} {user.last_name} "
+                     f"({user.esame_id}) with Dr {doctor.first_name} {doctor.last_name} "
+                     f"({doctor.esame_id})"),
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(ESAME_PATIENT_ID, user.id),
+                SearchAttributePair(ESAME_DOCTOR_ID, doctor.id),
+                SearchAttributePair(ESAME_STATUS, "record_fill_pending_payment")]))
+    except Problem:
+        if not await process_exists(temporal, workflow_id):
             # No process took it: the row goes, and with it the place it held.
             await _forget(session, fill_id)
-        raise problem_from_temporal(err) from err
+        raise  # otherwise the process runs and records its end
     view = await _fresh_view(session, fill_id)
     return RecordFillCreated(**view.model_dump(), payment=payment)
 
