@@ -37,6 +37,7 @@ from db.base import utcnow
 from db.models import Payment, RecordFill, User
 from db.models.record_fills import LIVE_RECORD_FILL_PER_PAIR
 from db.models.requests import RequestIndexEntry
+from db.queries.audit import Outcome, record_access
 from db.queries.professionals import listed_doctor
 from db.queries.record_fills import added_during
 from db.queries.references import next_reference
@@ -216,8 +217,18 @@ async def get_record_fill(fill_id: FillId, user: ActiveUser,
     """One record fill request: its patient or its doctor."""
     row = await session.get(RecordFill, fill_id)
     if row is None or user.id not in (row.patient_id, row.doctor_id):
+        await _refused(session, user, row, "record_fill.read")
         raise Problem(404, "No such record fill request.")
     return await fill_view(session, row)
+
+
+async def _refused(session: AsyncSession, user: User, row: RecordFill | None,
+                   action: str) -> None:
+    """An attempt on someone else's fill is audited (its patient as the subject)."""
+    if row is not None:
+        await record_access(session, user, row.patient_id, action,
+                            f"record-fill-requests/{row.id}", Outcome.denied,
+                            "not the patient or the doctor of this fill")
 
 
 @router.get("/doctor/record-fill-requests", response_model=Page[RecordFillView])
@@ -247,6 +258,7 @@ async def complete_record_fill(
     Only while in progress (409 otherwise); the doctor's access to the record ends here."""
     row = await session.get(RecordFill, fill_id)
     if row is None or row.doctor_id != doctor.id:
+        await _refused(session, doctor, row, "record_fill.complete")
         raise Problem(404, "No such record fill request.")
     if row.status != RecordFillStatus.in_progress.value:
         raise Problem(409, f"This record fill is {row.status}.")

@@ -156,10 +156,13 @@ async def test_authorization_matrix_with_audited_refusals(api, sessions,
         trail = await audit_of(sessions, who)
         assert [(a, o) for a, o, _ in trail] == [
             ("record.read", "denied"), ("record.antecedents.write", "denied"),
-            ("record.allergies.write", "denied"), ("record.treatments.write", "denied")]
+            ("record.allergies.write", "denied"), ("record.treatments.write", "denied"),
+            ("record_fill.read", "denied")]
     other_done = await api.post(f"/api/v1/doctor/record-fill-requests/{fill['id']}/complete",
                                 json={}, headers=other_doctor.headers)
     assert other_done.status_code == 404
+    assert (await audit_of(sessions, other_doctor))[-1][:2] == ("record_fill.complete",
+                                                                "denied")
     for who in (other_patient, pharmacist):
         listed = await api.get("/api/v1/doctor/record-fill-requests", headers=who.headers)
         assert listed.status_code == 403
