@@ -30,6 +30,7 @@ from api.routers import (
     health,
     invitations,
     patient_records,
+    pharmacy,
     professionals,
     record,
     record_fills,
@@ -112,6 +113,7 @@ def create_app(
     app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)
+    app.include_router(pharmacy.router)
     app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:

@@ -126,6 +126,13 @@ class Durations(BaseModel):
     # A paid record fill: the doctor may read and add to the record this long, then the
     # fill expires and the patient is refunded.
     record_fill_within: timedelta = timedelta(days=7)
+    # Pharmacy orders (API.md "Pharmacies"): each deadline is a timer of the order's process.
+    proforma_quote_within: timedelta = timedelta(days=1)
+    order_validation_within: timedelta = timedelta(hours=4)
+    order_payment_within: timedelta = timedelta(days=1)
+    pickup_within: timedelta = timedelta(days=7)
+    # The patient is reminded of an order still to collect this long before it expires.
+    pickup_reminder_before: timedelta = timedelta(days=2)
 
 
 class Limits(BaseModel):

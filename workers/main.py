@@ -24,6 +24,7 @@ from activities.messaging import MessagingActivities
 from activities.paid import PaidActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
+from activities.pharmacy import PharmacyActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
 from activities.record_fills import RecordFillActivities
@@ -41,6 +42,7 @@ from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
+from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.record_fill import RecordFillWorkflow
@@ -83,13 +85,15 @@ def workflows() -> list[type]:
         SubscriptionWorkflow,
         PurchaseWorkflow,
         RecordFillWorkflow,
+        PharmacyOrderWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
 
 
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
-    messaging = MessagingActivities(deps.sessions, deps.email, deps.sms)
+    messaging = MessagingActivities(deps.sessions, deps.email, deps.sms,
+                                    deps.settings.secret_key)
     payments = PaymentActivities(deps.sessions, deps.payments, deps.settings.public_base_url,
                                  deps.settings.payments.invoice_prefix,
                                  deps.settings.web_links)
@@ -115,6 +119,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
         *PaidActivities().all(),
+        *PharmacyActivities(deps.settings, deps.sessions, messaging).all(),
     ]
 
 
