@@ -17,6 +17,7 @@ from api.routers import (
     account_settings,
     accounts,
     agendas,
+    appointments,
     audit,
     auth,
     billing,
@@ -36,6 +37,7 @@ from api.routers import (
     record_fills,
     requests,
     sandbox,
+    sponsorships,
     temporal_codec,
     vital_shares,
     vitals,
@@ -101,6 +103,7 @@ def create_app(
     app.include_router(doctor_profiles.profile_router)
     app.include_router(agendas.availability_router)
     app.include_router(agendas.slots_router)
+    app.include_router(appointments.router)
     app.include_router(record.router)
     app.include_router(patient_records.router)
     app.include_router(record_fills.router)
@@ -115,6 +118,7 @@ def create_app(
     app.include_router(consultations.router)
     app.include_router(pharmacy.router)
     app.include_router(requests.router)
+    app.include_router(sponsorships.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)

@@ -1,7 +1,7 @@
 """record fills: the fill process's row, its grant, and who wrote each record entry
 
 Revision ID: 0220_record_fills
-Revises: 0230_pharmacy_orders
+Revises: 0240_sponsorships
 Create Date: 2026-12-01 10:40:00.000000
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from db.models.prices import quote_columns
 from db.one_at_a_time import live_condition
 
 revision: str = '0220_record_fills'
-down_revision: str | Sequence[str] | None = '0230_pharmacy_orders'
+down_revision: str | Sequence[str] | None = '0240_sponsorships'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
