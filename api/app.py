@@ -30,9 +30,11 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    patient_records,
     pharmacy,
     professionals,
     record,
+    record_fills,
     requests,
     sandbox,
     sponsorships,
@@ -103,6 +105,8 @@ def create_app(
     app.include_router(agendas.slots_router)
     app.include_router(appointments.router)
     app.include_router(record.router)
+    app.include_router(patient_records.router)
+    app.include_router(record_fills.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)
     app.include_router(vitals.router)

@@ -1,5 +1,7 @@
 """The demo patient's plan, taken the way any patient takes one: through the API, paid on the
-sandbox's checkout page (`esame up` runs this once the worker and the API answer).
+sandbox's checkout page (`esame up` runs this once the worker and the API answer); and a
+record fill asked of Dr Fotso and paid the same way, so that the demo doctor finds a record
+to fill in.
 
 A subscription's status belongs to its `SubscriptionWorkflow`; writing an `active` row in
 the seed would leave a subscription no process renews, cancels or expires. Subscribing
@@ -40,6 +42,31 @@ async def _has_every_service(http: httpx.AsyncClient, headers: dict[str, str]) -
     return all(entitlements[service] for service in _SERVICES)
 
 
+async def _sign_in(http: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    token = await _json(await http.post("/api/v1/auth/token",
+                                        data={"username": email, "password": password}))
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
+async def _billing_address(http: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    addresses = (await _json(await http.get("/api/v1/me/billing-addresses",
+                                            headers=headers)))["items"]
+    if addresses:
+        return str(addresses[0]["id"])
+    created = await _json(await http.post("/api/v1/me/billing-addresses",
+                                          json=DEMO_BILLING_ADDRESS, headers=headers), 201)
+    return str(created["id"])
+
+
+async def _pay_at_sandbox(http: httpx.AsyncClient, payment: dict[str, Any], what: str) -> None:
+    checkout_url = payment.get("checkout_url")
+    if not checkout_url:
+        raise DemoSetupFailed(f"the {what}'s payment has no sandbox checkout page")
+    paid = await http.post(httpx.URL(checkout_url).path, data={"outcome": "succeed"})
+    if paid.status_code != 200:
+        raise DemoSetupFailed(f"sandbox checkout: {paid.status_code} {paid.text[:200]}")
+
+
 async def subscribe_demo_patient(
     http: httpx.AsyncClient, *, email: str = DEMO_PATIENT_EMAIL,
     password: str = DEMO_PASSWORD, plan_code: str = DEMO_PLAN_CODE, wait: float = 60,
@@ -47,9 +74,7 @@ async def subscribe_demo_patient(
     """Give the demo patient a plan with every service, unless they have one; what was done.
 
     `http` speaks to the API (its base URL); the sandbox checkout is part of it in dev."""
-    token = await _json(await http.post("/api/v1/auth/token",
-                                        data={"username": email, "password": password}))
-    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    headers = await _sign_in(http, email, password)
     if await _has_every_service(http, headers):
         return f"{email} has a plan with every service already"
     current = await http.get("/api/v1/me/subscription", headers=headers)
@@ -60,21 +85,12 @@ async def subscribe_demo_patient(
     plan = next((p for p in plans if p["code"] == plan_code), None)
     if plan is None:
         raise DemoSetupFailed(f"no plan {plan_code!r}")
-    addresses = (await _json(await http.get("/api/v1/me/billing-addresses",
-                                            headers=headers)))["items"]
-    address_id = addresses[0]["id"] if addresses else (await _json(await http.post(
-        "/api/v1/me/billing-addresses", json=DEMO_BILLING_ADDRESS, headers=headers),
-        201))["id"]
+    address_id = await _billing_address(http, headers)
     created = await _json(await http.post(
         "/api/v1/me/subscriptions", headers=headers,
         json={"plan_id": plan["id"], "billing_address_id": address_id,
               "payment_method": "card"}), 201)
-    checkout_url = created["payment"].get("checkout_url")
-    if not checkout_url:
-        raise DemoSetupFailed("the subscription's payment has no sandbox checkout page")
-    paid = await http.post(httpx.URL(checkout_url).path, data={"outcome": "succeed"})
-    if paid.status_code != 200:
-        raise DemoSetupFailed(f"sandbox checkout: {paid.status_code} {paid.text[:200]}")
+    await _pay_at_sandbox(http, created["payment"], "subscription")
     deadline = time.monotonic() + wait
     while not await _has_every_service(http, headers):
         if time.monotonic() > deadline:
@@ -83,13 +99,48 @@ async def subscribe_demo_patient(
     return f"{email} subscribed to {plan['name']}, paid with the sandbox"
 
 
+DEMO_RECORD_FILL_DOCTOR = "Fotso"
+DEMO_RECORD_FILL_NOTE = "Merci de compléter mes antécédents et mes traitements habituels."
+
+
+async def ask_demo_record_fill(
+    http: httpx.AsyncClient, *, email: str = DEMO_PATIENT_EMAIL,
+    password: str = DEMO_PASSWORD, wait: float = 60,
+) -> str:
+    """The demo patient asks Dr Fotso to fill in their record and pays at the sandbox, so
+    that dr.fotso@esame.local finds it in progress; unless the patient has asked one."""
+    headers = await _sign_in(http, email, password)
+    asked = await _json(await http.get("/api/v1/me/record-fill-requests", headers=headers))
+    if asked["items"]:
+        return f"{email} has a record fill already"
+    doctors = (await _json(await http.get("/api/v1/me/doctors", headers=headers)))["items"]
+    doctor = next((d for d in doctors if d["last_name"] == DEMO_RECORD_FILL_DOCTOR
+                   and d["status"] == "active"), None)
+    if doctor is None:
+        raise DemoSetupFailed(f"Dr {DEMO_RECORD_FILL_DOCTOR} is not a doctor of {email}")
+    created = await _json(await http.post(
+        "/api/v1/record-fill-requests", headers=headers,
+        json={"doctor_id": doctor["doctor_id"], "note": DEMO_RECORD_FILL_NOTE,
+              "billing_address_id": await _billing_address(http, headers),
+              "payment_method": "card"}), 201)
+    await _pay_at_sandbox(http, created["payment"], "record fill")
+    deadline = time.monotonic() + wait
+    path = f"/api/v1/record-fill-requests/{created['id']}"
+    while (await _json(await http.get(path, headers=headers)))["status"] != "in_progress":
+        if time.monotonic() > deadline:
+            raise DemoSetupFailed("the record fill was paid but is not in progress yet")
+        await asyncio.sleep(0.2)
+    return (f"{email} asked Dr {DEMO_RECORD_FILL_DOCTOR} to fill in their record "
+            f"({created['reference']}), paid with the sandbox")
+
+
 def run_demo_processes(api_base_url: str) -> list[str]:
     """What `esame up` starts once the API answers (each step is skipped when done)."""
 
     async def run() -> list[str]:
         try:
             async with httpx.AsyncClient(base_url=api_base_url, timeout=30) as http:
-                return [await subscribe_demo_patient(http)]
+                return [await subscribe_demo_patient(http), await ask_demo_record_fill(http)]
         except httpx.HTTPError as err:
             raise DemoSetupFailed(f"the API did not answer: {err}") from err
 

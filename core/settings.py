@@ -125,6 +125,9 @@ class Durations(BaseModel):
     grace_period: timedelta = timedelta(days=7)
     # Agendas: no slot is offered (or can be booked) sooner than this from now.
     booking_min_notice: timedelta = timedelta(hours=1)
+    # A paid record fill: the doctor may read and add to the record this long, then the
+    # fill expires and the patient is refunded.
+    record_fill_within: timedelta = timedelta(days=7)
     # Appointments: an unpaid hold keeps its slot this long; a Mobile Money payment still
     # pending at the provider extends it once, up to `appointment_hold_max` from the booking.
     appointment_hold: timedelta = timedelta(minutes=15)

@@ -37,6 +37,7 @@ STATUS_PREFIX = {
     "PaymentWorkflow": "payment_",
     "SubscriptionWorkflow": "subscription_",
     "PurchaseWorkflow": "purchase_",
+    "RecordFillWorkflow": "record_fill_",
     "AccountExistsNoticeWorkflow": None,
 }
 

@@ -29,6 +29,7 @@ from activities.payments import PaymentActivities
 from activities.pharmacy import PharmacyActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
+from activities.record_fills import RecordFillActivities
 from activities.sponsorships import SponsorshipActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
@@ -48,6 +49,7 @@ from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.record_fill import RecordFillWorkflow
 from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
@@ -87,6 +89,7 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        RecordFillWorkflow,
         AppointmentWorkflow,
         PharmacyOrderWorkflow,
         SponsorshipWorkflow,
@@ -114,6 +117,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *care_links.all(),
         *password_resets.all(),
         *professionals.all(),
+        *RecordFillActivities(deps.settings, deps.sessions, messaging).all(),
         payments.create_payment, payments.check_payment_status, payments.record_payment_status,
         payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
         payments.check_refund_status, payments.record_refund_failed, payments.save_card,

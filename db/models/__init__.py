@@ -42,6 +42,7 @@ from db.models.record import (
     VitalShareType,
     VitalSign,
 )
+from db.models.record_fills import RecordFill, RecordFillGrant
 from db.models.references import ReferenceCounter
 from db.models.requests import RequestIndexEntry
 from db.models.sponsorships import Sponsorship
@@ -84,6 +85,8 @@ __all__ = [
     "PasswordReset",
     "PasswordResetAttempt",
     "Pharmacy",
+    "RecordFill",
+    "RecordFillGrant",
     "PrescriptionItem",
     "ProfessionalVerification",
     "RateLimitEvent",

@@ -44,6 +44,7 @@ from tests.appointments.support import World, a_doctor, a_patient_of, book, stat
 from tests.codec.support import payloads_in
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.pharmacy.support import billing_address, cast, proforma_body, quote, request
+from tests.record_fills.support import ask, patient_and_doctor, pay
 from tests.sponsorships.flows import pay as pay_sponsorship
 from tests.sponsorships.flows import sponsor as sponsor_consultation
 from tests.sponsorships.world import make_world
@@ -60,6 +61,7 @@ from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.record_fill import RecordFillWorkflow
 from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
@@ -251,6 +253,29 @@ async def subscription_paid_by_card(s: Stack) -> Run:
                private=[user.email, PHONE, ADDRESS], carried=[user.email, PHONE])
 
 
+@representative_run(RecordFillWorkflow, PaymentWorkflow)
+async def record_fill_completed(s: Stack) -> Run:
+    """A patient pays their doctor to fill in their record; the doctor adds an antecedent and
+    completes: neither the patient's note, the entry nor the doctor's note reaches Temporal."""
+    pair = await patient_and_doctor(s.sessions, s.settings, s.api)
+    note = "Merci de reprendre mes antécédents cardiaques"
+    entry = "Hypertension artérielle depuis 2019"
+    closing = "Dossier repris avec vos bilans de mars"
+    created = await ask(s.api, pair, note=note)
+    assert created.status_code == 201, created.text
+    fill = await pay(s.api, pair, created.json())
+    added = await s.api.post(f"/api/v1/patients/{pair.patient.id}/record/antecedents",
+                             json={"category": "medical", "description": entry},
+                             headers=pair.doctor.headers)
+    assert added.status_code == 201, added.text
+    done = await s.api.post(f"/api/v1/doctor/record-fill-requests/{fill['id']}/complete",
+                            json={"note": closing}, headers=pair.doctor.headers)
+    assert done.status_code == 200, done.text
+    workflow_id = f"record-fill-{fill['id']}"
+    await s.temporal.client.get_workflow_handle(workflow_id).result()
+    return Run(workflow_ids=[workflow_id, payment_workflow_id(fill["payment_id"])],
+               private=[pair.patient.email, pair.doctor.email, note, entry, closing,
+                        ADDRESS])
 @representative_run(AppointmentWorkflow, PaymentWorkflow)
 async def appointment_paid_by_mobile_money_then_canceled_by_the_doctor(s: Stack) -> Run:
     doctor = await a_doctor(s.sessions, s.settings)
