@@ -29,6 +29,7 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    opinions,
     professionals,
     record,
     requests,
@@ -108,6 +109,8 @@ def create_app(
     app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)
+    app.include_router(opinions.router)
+    app.include_router(opinions.doctor_router)
     app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:

@@ -123,6 +123,13 @@ class Durations(BaseModel):
     grace_period: timedelta = timedelta(days=7)
     # Agendas: no slot is offered (or can be booked) sooner than this from now.
     booking_min_notice: timedelta = timedelta(hours=1)
+    # Opinion requests: the answer is due this long after payment (time waiting for the
+    # patient excluded), the wait for the patient's answer at most this long in all, the
+    # thread open this long after the answer, an untouched draft closed after this long.
+    opinion_answer_within: timedelta = timedelta(days=3)
+    opinion_patient_wait: timedelta = timedelta(days=3)
+    opinion_follow_up: timedelta = timedelta(days=7)
+    opinion_draft_expires: timedelta = timedelta(days=30)
 
 
 class Limits(BaseModel):

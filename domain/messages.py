@@ -15,6 +15,7 @@ from domain.templates import Templates
 from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
+from domain.templates.opinions import OPINION_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
 
 
@@ -69,6 +70,7 @@ TEMPLATES: Templates = {
     **ACCOUNT_SETTINGS_TEMPLATES,
     **BILLING_TEMPLATES,
     **PROFESSIONAL_TEMPLATES,
+    **OPINION_TEMPLATES,
 }
 
 

@@ -21,6 +21,7 @@ from activities.care_links import CareLinkActivities
 from activities.consultations import ConsultationActivities
 from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
+from activities.opinions import OpinionActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
 from activities.plans import PlanActivities
@@ -37,6 +38,7 @@ from workflows.account_validation import AccountValidationWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
+from workflows.opinion import OpinionRequestWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
@@ -79,6 +81,7 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        OpinionRequestWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
@@ -109,6 +112,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         billing.credit_purchase,
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
+        *OpinionActivities(deps.settings, deps.sessions, messaging).all(),
     ]
 
 
