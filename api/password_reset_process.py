@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from api.account_processes import commit_then_start, owner_attributes
 from core.settings import Settings
@@ -22,8 +22,7 @@ from domain.password_resets import (
     PasswordResetTimings,
     RedeemPasswordReset,
 )
-from workflows.common import ESAME_STATUS
-from workflows.password_reset import PasswordResetWorkflow, esame_status
+from workflows.password_reset import PasswordResetWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,7 @@ async def _start(client: Client, settings: Settings, user: User,
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=f"Password reset link for {user.role} {user.esame_id}",
-        search_attributes=TypedSearchAttributes([
-            *owner_attributes(user),
-            SearchAttributePair(ESAME_STATUS, esame_status(PasswordResetStatus.pending)),
-        ]),
+        search_attributes=TypedSearchAttributes(owner_attributes(user)),
     )
 
 

@@ -12,6 +12,7 @@ from domain.activity_ref import ActivityRef
 from domain.contact import CountryCode
 from domain.errors import InvalidField
 from domain.money import Money
+from domain.paid import PaymentPayer
 from domain.payments import (
     InvoiceLine,
     Operator,
@@ -264,13 +265,9 @@ class PurchaseInput(BaseModel):
     timings: PaymentTimings
 
 
-class PaymentRequestSnapshot(BaseModel):
-    user_id: str
-    method: PaymentMethod
-    provider: ProviderName
-    operator: Operator | None = None
-    phone: str | None = None
-    billing_address_id: str
+# The payer of a purchase: the kit's one payer model (purchases started before it carry
+# the same fields, without save_card).
+PaymentRequestSnapshot = PaymentPayer
 
 
 class PurchaseState(BaseModel):

@@ -22,6 +22,7 @@ from activities.consultations import ConsultationActivities
 from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
 from activities.opinions import OpinionActivities
+from activities.paid import PaidActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
 from activities.plans import PlanActivities
@@ -113,6 +114,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
         *OpinionActivities(deps.settings, deps.sessions, messaging).all(),
+        *PaidActivities().all(),
     ]
 
 

@@ -33,6 +33,7 @@ from workflows.common import (
     WAIT_FOR_COMMIT,
     business_error,
     run_activity,
+    set_first_status,
     set_status,
     signal_workflow,
     within,
@@ -57,6 +58,7 @@ class PasswordResetWorkflow:
 
     @workflow.run
     async def run(self, reset: PasswordResetInput) -> PasswordResetState:
+        set_first_status(esame_status(PasswordResetStatus.pending))
         expires_after = reset.timings.expires_after
         await run_activity(
             SEND_PASSWORD_RESET_LINK,

@@ -19,6 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import BusinessError
+from domain.paid import PAYMENT_REFUNDED, PaymentRefundSettled
 from domain.payments import (
     CANCEL_PAYMENT,
     CHECK_PAYMENT_STATUS,
@@ -69,6 +70,8 @@ PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1),
 ASYNC_REFUNDS_PATCH = "refund-polls-provider"
 # A saved card charged off-session is final when created: nothing to wait for.
 FINAL_AT_CREATION_PATCH = "payment-final-at-creation"
+# The process that asked for a refund is told its end (`payment_refunded`, the kit).
+REFUND_TELLS_PROCESS_PATCH = "refund-tells-process"
 
 
 @workflow.defn
@@ -257,6 +260,7 @@ class PaymentWorkflow:
         await self._record(payment_id, PaymentStatus.refunded)
         self._result.status = PaymentStatus.refunded
         self._refund_status = RefundStatus.succeeded
+        await self._tell_refund(payment_id, None)
         return RefundResult(payment_id=payment_id, status=PaymentStatus.refunded)
 
     async def _refund_failed(self, payment_id: str, reason: str) -> ApplicationError:
@@ -267,7 +271,16 @@ class PaymentWorkflow:
         )
         self._refund_status = RefundStatus.failed
         set_status(f"payment_{self._status.value}")
+        await self._tell_refund(payment_id, reason)
         return business_error(BusinessError.refund_failed, reason)
+
+    async def _tell_refund(self, payment_id: str, reason: str | None) -> None:
+        assert self._input is not None and self._refund_status is not None
+        if self._input.notify_workflow_id and workflow.patched(REFUND_TELLS_PROCESS_PATCH):
+            await signal_workflow(self._input.notify_workflow_id, PAYMENT_REFUNDED,
+                                  PaymentRefundSettled(payment_id=payment_id,
+                                                       refund_status=self._refund_status,
+                                                       reason=reason))
 
     @refund.validator
     def _refund_only_a_success(self, request: RefundRequest) -> None:

@@ -19,6 +19,7 @@ from temporalio.common import (
 from api.cursors import keyset, page
 from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep, TemporalClient
 from api.one_at_a_time import insert_or_conflict
+from api.paid_processes import start_paid_process
 from api.payments import (
     checked_amount,
     checked_request,
@@ -356,24 +357,16 @@ async def purchase(
     lines, total = _purchase_lines(settings, body, currency)
     checked_amount(total, user)
     purchase_id = new_id()
-    start = WithStartWorkflowOperation(
-        PurchaseWorkflow.run,
+    return await start_paid_process(
+        temporal, PurchaseWorkflow.run,
         PurchaseInput(purchase_id=purchase_id, payment=snapshot, sms_packs=body.sms_packs,
                       sms_per_pack=settings.payments.sms_pack_size, storage_gb=body.storage_gb,
                       lines=lines, total=total, timings=payment_timings(settings)),
-        id=purchase_workflow_id(purchase_id),
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        task_queue=settings.temporal.task_queue,
-        static_summary=f"Purchase by patient {user.esame_id}: {body.sms_packs} SMS packs, "
-                       f"{body.storage_gb} GB",
+        workflow_id=purchase_workflow_id(purchase_id), settings=settings,
+        summary=f"Purchase by patient {user.esame_id}: {body.sms_packs} SMS packs, "
+                f"{body.storage_gb} GB",
         search_attributes=_search(user.id, "purchase_pending_payment"),
-    )
-    try:
-        created: PurchaseCreated = await temporal.execute_update_with_start_workflow(
-            "checkout", start_workflow_operation=start, result_type=PurchaseCreated)
-    except Exception as err:
-        raise problem_from_temporal(err) from err
-    return created
+        result_type=PurchaseCreated)
 
 
 def _purchase_lines(settings: Settings, body: PurchaseIn,

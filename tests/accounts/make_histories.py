@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,11 +27,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from api.account_processes import account_timings
-from core.settings import Settings, TemporalSettings
-from core.temporal_client import data_converter, ensure_search_attributes
+from core.settings import Settings
 from db.base import utcnow
-from db.engine import SessionMaker, make_engine, make_sessionmaker
-from db.migrate import upgrade
+from db.engine import SessionMaker
 from db.models import CareLink, Invitation, Message
 from domain.accounts import (
     AccountExistsNoticeInput,
@@ -51,8 +48,8 @@ from domain.accounts import (
     ValidateEmail,
 )
 from domain.ids import account_workflow_id, doctor_link_workflow_id, invitation_workflow_id
+from tests.support.recording import recording_stack, save_history
 from tests.support.users import TestUser, make_user
-from workers.main import WorkerDeps, build_worker
 
 HISTORIES = Path(__file__).with_name("histories")
 BIN = Path(sys.executable).parent
@@ -88,11 +85,8 @@ class Recording:
             task_queue=self.settings.temporal.task_queue)
 
     async def save(self, handle: WorkflowHandle[Any, Any], name: str) -> None:
-        history = await handle.fetch_history()
         prefix = "former_name_" if self.former_names else ""
-        path = HISTORIES / f"{prefix}{name}.json"
-        path.write_text(history.to_json() + "\n")
-        print(f"wrote {path.name} ({len(history.events)} events)")
+        await save_history(handle, HISTORIES / f"{prefix}{name}.json", wait_for_end=False)
 
 
 async def _messages(sessions: SessionMaker, to: str, template: str,
@@ -263,28 +257,11 @@ async def main(args: list[str]) -> None:
     unknown = [n for n in names if n not in RECORDERS]
     if unknown:
         raise SystemExit(f"unknown histories {unknown}; known: {sorted(RECORDERS)}")
-    folder = Path(tempfile.mkdtemp(prefix="esame-account-histories-"))
-    url = f"sqlite+aiosqlite:///{folder}/h.sqlite"
-    await asyncio.to_thread(upgrade, url)
-    engine = make_engine(url)
-    settings = Settings(env="test", database_url=url, secret_key="h" * 48,
-                        public_base_url="http://testserver", data_dir=folder,
-                        temporal=TemporalSettings(address="unused:0", task_queue="histories"))
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(TemporalSettings()),
-        test_server_existing_path=str(BIN / "temporal-test-server"))
-    await ensure_search_attributes(env.client, settings)
-    HISTORIES.mkdir(exist_ok=True)
-    sessions = make_sessionmaker(engine)
-    try:
-        recording = Recording(env, sessions, settings, former_names)
-        async with build_worker(env.client, WorkerDeps.from_settings(settings, sessions)):
-            for name, record in RECORDERS.items():
-                if not names or name in names:
-                    await record(recording)
-    finally:
-        await env.shutdown()
-        await engine.dispose()
+    async with recording_stack() as stack:
+        recording = Recording(stack.env, stack.sessions, stack.settings, former_names)
+        for name, record in RECORDERS.items():
+            if not names or name in names:
+                await record(recording)
 
 
 if __name__ == "__main__":

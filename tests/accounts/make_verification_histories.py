@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 
 from sqlalchemy import update
@@ -19,15 +18,13 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.professional_processes import decide_verification, start_professional_verification
-from core.settings import Settings, TemporalSettings
-from core.temporal_client import data_converter, ensure_search_attributes
-from db.engine import SessionMaker, make_engine, make_sessionmaker
-from db.migrate import upgrade
+from core.settings import Settings
+from db.engine import SessionMaker
 from db.models import User
 from domain.accounts import AccountStatus, Role, VerificationStatus
 from domain.professionals import VerificationDecision
+from tests.support.recording import recording_stack, save_history
 from tests.support.users import make_user
-from workers.main import WorkerDeps, build_worker
 
 BIN = Path(sys.executable).parent
 HISTORIES = Path(__file__).with_name("histories")
@@ -42,10 +39,8 @@ async def _user(sessions: SessionMaker, user_id: str) -> User:
 
 
 async def _write(client: Client, workflow_id: str, name: str) -> None:
-    handle = client.get_workflow_handle(workflow_id)
-    await handle.result()
-    history = await handle.fetch_history()
-    (HISTORIES / f"professional_verification_{name}.json").write_text(history.to_json() + "\n")
+    await save_history(client.get_workflow_handle(workflow_id),
+                              HISTORIES / f"professional_verification_{name}.json")
 
 
 async def _reminded_then_verified(env: WorkflowEnvironment, sessions: SessionMaker,
@@ -83,28 +78,10 @@ async def _abandoned(env: WorkflowEnvironment, sessions: SessionMaker, settings:
 
 
 async def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="esame-histories-"))
-    url = f"sqlite+aiosqlite:///{folder}/h.sqlite"
-    await asyncio.to_thread(upgrade, url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    # Dev: its public payload key encrypts the recording, and the replay test reads it.
-    settings = Settings(env="dev", database_url=url, secret_key="h" * 48,
-                        public_base_url="http://testserver", data_dir=folder,
-                        temporal=TemporalSettings(address="unused:0", task_queue="histories"))
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(settings.temporal),
-        test_server_existing_path=str(BIN / "temporal-test-server"))
-    await ensure_search_attributes(env.client, settings)
-    HISTORIES.mkdir(exist_ok=True)
-    try:
-        admin = await make_user(sessions, settings, Role.admin)
-        async with build_worker(env.client, WorkerDeps.from_settings(settings, sessions)):
-            for record in (_reminded_then_verified, _refused, _abandoned):
-                await record(env, sessions, settings, admin.id)
-    finally:
-        await env.shutdown()
-        await engine.dispose()
+    async with recording_stack() as stack:
+        admin = await make_user(stack.sessions, stack.settings, Role.admin)
+        for record in (_reminded_then_verified, _refused, _abandoned):
+            await record(stack.env, stack.sessions, stack.settings, admin.id)
 
 
 if __name__ == "__main__":

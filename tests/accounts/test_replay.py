@@ -48,3 +48,13 @@ def test_the_former_histories_show_the_former_statuses() -> None:
     assert _statuses("account_validation_reminded_then_active") == [
         "account_pending_email_validation", "account_email_validated",
         "account_profile_completed", "account_active"]
+
+
+def test_each_path_of_a_password_reset_has_a_history() -> None:
+    """make_password_reset_histories.py: a link used, replaced by a newer one, expired;
+    each shows its first status from the run's first task."""
+    assert _statuses("password_reset_used") == ["password_reset_pending", "password_reset_used"]
+    assert _statuses("password_reset_superseded") == [
+        "password_reset_pending", "password_reset_superseded"]
+    assert _statuses("password_reset_expired") == [
+        "password_reset_pending", "password_reset_expired"]

@@ -1,21 +1,12 @@
-"""Committed histories of ProfessionalVerificationWorkflow (reminded then verified,
-refused, abandoned) replay cleanly with today's code, on the worker's registration:
-a change that would break checks under way fails here (make_verification_histories.py).
-They replay through the production data converter (the payload codec reads their clear
-text as it is)."""
+"""Committed histories of ProfessionalVerificationWorkflow (make_verification_histories.py):
+each path of the check (reminded then verified, refused, abandoned) has one, of that type.
+test_replay.py replays them, with every history of the folder, through the production data
+converter."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
-from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
-
-from core.settings import TemporalSettings
-from core.temporal_client import data_converter
-from workers.main import WORKFLOW_RUNNER, workflows
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("professional_verification_*"))
 
@@ -28,12 +19,3 @@ def test_each_path_of_the_check_has_a_history() -> None:
         started = json.loads(path.read_text())["events"][0][
             "workflowExecutionStartedEventAttributes"]
         assert started["workflowType"]["name"] == "ProfessionalVerificationWorkflow"
-
-
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=workflows(), data_converter=data_converter(TemporalSettings()),
-                        workflow_runner=WORKFLOW_RUNNER)
-    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
-    assert result.replay_failure is None
