@@ -27,7 +27,8 @@ from api.deps import (
     VerifiedDoctor,
 )
 from api.opinion_processes import opinion_handle, start_opinion, update_opinion
-from api.payments import checked_request, payment_timings
+from api.paid_processes import payment_payer
+from api.payments import payment_timings
 from api.plan_gate import require_plan
 from api.prices import quote_for
 from api.problems import Problem
@@ -380,7 +381,7 @@ async def submit(
         raise Problem(409, "This doctor does not give paid opinions.")
     quote = quote_for(settings, patient, Money(amount=profile.fee_opinion,
                                                currency=profile.fee_currency))
-    payer = await checked_request(session, settings, patient, body)
+    payer = await payment_payer(session, settings, patient, body)
     await session.commit()  # no lock held while the process answers
     view = await update_opinion(temporal, row.id, "submit", SubmitOpinion(
         patient_id=patient.id, payer=payer, quote=quote,

@@ -14,7 +14,7 @@ from temporalio import workflow
 from core.settings import Settings
 from db.base import utcnow
 from db.engine import SessionMaker
-from db.models import CareLink, Message, Subscription
+from db.models import Balance, CareLink, Message, Subscription
 from db.models.opinions import OpinionAttachmentRow, OpinionRequestRow
 from db.queries.opinions import record_opinion_entry
 from db.queries.references import next_reference
@@ -68,13 +68,16 @@ async def link(sessions: SessionMaker, patient: TestUser, doctor: TestUser) -> N
 
 
 async def people(sessions: SessionMaker, settings: Settings, *, plan: bool = True,
-                 **patient_profile: object) -> People:
+                 currency: str = "XAF") -> People:
     """A patient (on the Confort plan unless `plan=False`) and one of their doctors."""
-    patient = await make_user(sessions, settings, Role.patient, **patient_profile)
+    patient = await make_user(sessions, settings, Role.patient, currency=currency,
+                              address_line="12 rue de la Joie", phone="+237670000123")
     doctor = await make_user(sessions, settings, Role.doctor, phone="+237670001122")
     if plan:
         await subscribe(sessions, patient)
     await link(sessions, patient, doctor)
+    async with sessions() as session, session.begin():  # SMS the doctor can be sent
+        session.add(Balance(user_id=doctor.id, sms_plan=0, sms_purchased=10))
     return People(patient, doctor)
 
 
