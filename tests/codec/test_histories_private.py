@@ -40,6 +40,7 @@ from domain.ids import password_reset_workflow_id, payment_workflow_id
 from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
 from tests.codec.support import payloads_in
+from tests.opinions.flows import SUMMARY, paid_request
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.support.users import make_user
 from workers.main import workflows
@@ -48,6 +49,7 @@ from workflows.account_validation import AccountValidationWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
+from workflows.opinion import OpinionRequestWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
@@ -240,6 +242,37 @@ async def subscription_paid_by_card(s: Stack) -> Run:
     return Run(workflow_ids=[f"subscription-{created.json()['subscription_id']}",
                              payment_workflow_id(payment["id"])],
                private=[user.email, PHONE, ADDRESS], carried=[user.email, PHONE])
+
+
+@representative_run(OpinionRequestWorkflow, PaymentWorkflow)
+async def opinion_answered(s: Stack) -> Run:
+    """A medical opinion: drafted with an allergy and a document attached, a message, paid
+    by card, asked about, answered with a prescription."""
+    draft = await paid_request(s.api, s.sessions, s.settings)
+    p, d = draft.who.patient.headers, draft.who.doctor.headers
+    url, doctor_url = (f"/api/v1/opinion-requests/{draft.id}",
+                       f"/api/v1/doctor/opinion-requests/{draft.id}")
+    question, reply = "La douleur irradie-t-elle ?", "Oui, vers le bras gauche."
+    opinion = "Angor probable : épreuve d'effort."
+    assert (await s.api.post(f"{doctor_url}/ask", headers=d,
+                             json={"question": question})).status_code == 200
+    assert (await s.api.post(f"{url}/messages", headers=p,
+                             json={"text": reply})).status_code == 201
+
+    async def in_review() -> bool:
+        got = (await s.api.get(url, headers=p)).json()
+        return bool(got["status"] == "in_review")
+
+    await eventually(in_review)
+    answered = await s.api.post(f"{doctor_url}/answer", headers=d, json={
+        "opinion": opinion, "prescriptions": [
+            {"name": "Trinitrine spray", "dosage": "1 bouffée", "quantity": 1}]})
+    assert answered.status_code == 200, answered.text
+    payment_id = (await s.api.get(url, headers=p)).json()["payment_id"]
+    return Run(workflow_ids=[f"opinion-{draft.id}", payment_workflow_id(payment_id)],
+               private=[draft.who.patient.email, draft.who.doctor.email, "Douleurs thoraciques",
+                        *SUMMARY.values(), "Pénicilline", "ecg.pdf", question, reply, opinion,
+                        "Trinitrine spray"])
 
 
 # --- the checks ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ refunded; who may do what (another patient, an unrelated doctor, a pharmacist); 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,80 +18,18 @@ from domain.accounts import Role
 from domain.ids import opinion_workflow_id
 from tests.accounts.flows import delivered
 from tests.care.conftest import AMLOR_5
-from tests.opinions.support import People, people, row_of
+from tests.opinions.flows import SUMMARY, draft_request, paid_request, status_of
+from tests.opinions.support import people, row_of
 from tests.payments.support import checkout, eventually
 from tests.record.conftest import PDF, upload
 from tests.support.users import TestUser, make_user
 
 pytestmark = pytest.mark.db
 
-SUMMARY = {"symptoms": "Oppression thoracique à l'effort depuis deux semaines.",
-           "illness_history": "Hypertension connue, traitée depuis 2019."}
-
-
-@dataclass
-class Draft:
-    who: People
-    id: str
-    body: dict[str, Any]
-    address_id: str
-    allergy_id: str
-    document_id: str
-
-
-async def _draft(api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings) -> Draft:
-    who = await people(sessions, settings)
-    p = who.patient.headers
-    address = await api.post("/api/v1/me/billing-addresses", json={"use_profile": True},
-                             headers=p)
-    assert address.status_code == 201, address.text
-    allergy = await api.post("/api/v1/me/record/allergies",
-                             json={"substance": "Pénicilline", "severity": "severe"}, headers=p)
-    assert allergy.status_code == 201, allergy.text
-    document = await upload(api, who.patient, ("ecg.pdf", PDF))
-    assert document.status_code == 201, document.text
-    created = await api.post("/api/v1/opinion-requests", headers=p, json={
-        "doctor_id": who.doctor.id, "reason": "Douleurs thoraciques"})
-    assert created.status_code == 201, created.text
-    body = created.json()
-    return Draft(who, body["id"], body, address.json()["id"], allergy.json()["id"],
-                 document.json()["items"][0]["id"])
-
-
-async def _status(api: httpx.AsyncClient, draft: Draft, status: str) -> dict[str, Any]:
-    async def seen() -> dict[str, Any] | None:
-        got = (await api.get(f"/api/v1/opinion-requests/{draft.id}",
-                             headers=draft.who.patient.headers)).json()
-        return got if got["status"] == status else None
-    return await eventually(seen)
-
-
-async def _paid(api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings) -> Draft:
-    """A complete draft with two attachments, submitted and paid with the sandbox."""
-    draft = await _draft(api, sessions, settings)
-    p, url = draft.who.patient.headers, f"/api/v1/opinion-requests/{draft.id}"
-    assert (await api.patch(url, headers=p, json={**SUMMARY, "vitals": [
-        {"type": "blood_pressure", "measured_at": "2026-11-30T08:00:00Z", "systolic": 150,
-         "diastolic": 95}]})).status_code == 200
-    for kind, item in (("allergy", draft.allergy_id), ("document", draft.document_id)):
-        attached = await api.post(f"{url}/attachments", headers=p,
-                                  json={"kind": kind, "item_id": item})
-        assert attached.status_code == 201, attached.text
-    submitted = await api.post(f"{url}/submit", headers=p, json={
-        "billing_address_id": draft.address_id, "payment_method": "card"})
-    assert submitted.status_code == 201, submitted.text
-    body = submitted.json()
-    assert body["status"] == "pending_payment"
-    assert body["price"] == body["list_price"] == {"amount": 20000, "currency": "XAF"}
-    await checkout(api, body["payment"], "succeed")
-    await _status(api, draft, "transmitted")
-    return draft
-
-
 async def test_draft_thread_payment_review_and_answer(
         api: httpx.AsyncClient, worker: object, sessions: SessionMaker,
         e2e_settings: Settings) -> None:
-    draft = await _draft(api, sessions, e2e_settings)
+    draft = await draft_request(api, sessions, e2e_settings)
     who, p, d = draft.who, draft.who.patient.headers, draft.who.doctor.headers
     url = f"/api/v1/opinion-requests/{draft.id}"
     assert draft.body["status"] == "draft" and draft.body["reference"].startswith("AVIS-")
@@ -133,7 +70,7 @@ async def test_draft_thread_payment_review_and_answer(
     assert again.status_code == 409
     assert (await api.patch(url, headers=p, json={"reason": "x"})).status_code == 409
     await checkout(api, submitted.json()["payment"], "succeed")
-    paid = await _status(api, draft, "transmitted")
+    paid = await status_of(api, draft, "transmitted")
     assert paid["due_at"] and paid["paid_at"]
     await delivered(api, who.doctor.email, "opinion_transmitted")
     await delivered(api, "+237670001122", "opinion_transmitted_sms")
@@ -163,7 +100,7 @@ async def test_draft_thread_payment_review_and_answer(
     await delivered(api, who.patient.email, "opinion_question")
     assert (await api.post(f"{url}/messages", headers=p,
                            json={"text": "Oui, vers le bras gauche."})).status_code == 201
-    await _status(api, draft, "in_review")
+    await status_of(api, draft, "in_review")
     answered = await api.post(f"{doctor_url}/answer", headers=d, json={
         "opinion": "Angor probable : épreuve d'effort à faire.",
         "recommendations": "Éviter les efforts intenses.",
@@ -192,12 +129,12 @@ async def test_draft_thread_payment_review_and_answer(
 async def test_a_decline_is_refunded_through_the_payment(
         api: httpx.AsyncClient, worker: object, sessions: SessionMaker,
         e2e_settings: Settings) -> None:
-    draft = await _paid(api, sessions, e2e_settings)
+    draft = await paid_request(api, sessions, e2e_settings)
     d = draft.who.doctor.headers
     declined = await api.post(f"/api/v1/doctor/opinion-requests/{draft.id}/decline",
                               headers=d, json={"reason": "Hors de ma spécialité."})
     assert declined.status_code == 200, declined.text
-    final = await _status(api, draft, "declined")
+    final = await status_of(api, draft, "declined")
     assert final["refund_status"] in ("pending", "succeeded")
     await delivered(api, draft.who.patient.email, "opinion_declined")
 
@@ -210,12 +147,12 @@ async def test_a_decline_is_refunded_through_the_payment(
     async def recorded() -> bool:
         return (await row_of(sessions, draft.id)).refund_status == "succeeded"
     await eventually(recorded)
-    assert (await _status(api, draft, "declined"))["refund_status"] == "succeeded"
+    assert (await status_of(api, draft, "declined"))["refund_status"] == "succeeded"
 
 
 async def test_who_may_do_what(api: httpx.AsyncClient, worker: object, sessions: SessionMaker,
                                e2e_settings: Settings) -> None:
-    draft = await _paid(api, sessions, e2e_settings)
+    draft = await paid_request(api, sessions, e2e_settings)
     other_patient = await make_user(sessions, e2e_settings, Role.patient)
     other_doctor = await make_user(sessions, e2e_settings, Role.doctor)
     pharmacist = await make_user(sessions, e2e_settings, Role.pharmacist)
@@ -269,7 +206,7 @@ async def test_who_may_do_what(api: httpx.AsyncClient, worker: object, sessions:
 
 async def test_bad_input(api: httpx.AsyncClient, worker: object, sessions: SessionMaker,
                          e2e_settings: Settings, temporal_env: Any) -> None:
-    draft = await _draft(api, sessions, e2e_settings)
+    draft = await draft_request(api, sessions, e2e_settings)
     p, url = draft.who.patient.headers, f"/api/v1/opinion-requests/{draft.id}"
     empty = await api.post("/api/v1/opinion-requests", headers=p, json={
         "doctor_id": draft.who.doctor.id, "reason": "  "})
