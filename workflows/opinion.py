@@ -68,7 +68,10 @@ class OpinionRequestWorkflow(PaidProcess):
     @workflow.init
     def __init__(self, request: OpinionInput) -> None:
         self._input = request
+        # What validators go by: set as soon as decided. `_recorded` is what the database
+        # shows (set once the status is written): what an Update answers after.
         self._status = OpinionStatus.draft
+        self._recorded = OpinionStatus.draft
         self._submission: SubmitOpinion | None = None
         self._discarded = False
         self._payment_id: str | None = None
@@ -238,6 +241,7 @@ class OpinionRequestWorkflow(PaidProcess):
         return self.state()
 
     async def _record(self, status: OpinionStatus, **fields: object) -> None:
+        self._status = status
         await run_activity(RECORD_OPINION_STATUS, RecordOpinionStatus(
             request_id=self._input.request_id, status=status, at=workflow.now(),
             payment_id=self._payment_id, **fields),  # type: ignore[arg-type]
@@ -245,7 +249,7 @@ class OpinionRequestWorkflow(PaidProcess):
         self._set(status)
 
     def _set(self, status: OpinionStatus) -> None:
-        self._status = status
+        self._status = self._recorded = status
         set_status(f"opinion_{status.value}")
 
     # --- the patient ------------------------------------------------------------------------
@@ -277,7 +281,7 @@ class OpinionRequestWorkflow(PaidProcess):
     @workflow.update
     async def discard(self, discard: DiscardDraft) -> OpinionState:
         self._discarded = True
-        await workflow.wait_condition(lambda: self._status is not OpinionStatus.draft)
+        await workflow.wait_condition(lambda: self._recorded is not OpinionStatus.draft)
         return self.state()
 
     @discard.validator
@@ -350,10 +354,10 @@ class OpinionRequestWorkflow(PaidProcess):
             return self.state()
         # Answered or declined once the main loop decided (the deadline may have come first).
         await workflow.wait_condition(lambda: self._decided is not None
-                                      and self._status is self._decided)
+                                      and self._recorded is self._decided)
         if self._decided is not ends_with:
             raise business_error(BusinessError.conflict,
-                                 f"This request is {self._status.value}: too late.")
+                                 f"This request is {self._recorded.value}: too late.")
         return self.state()
 
     def _require_doctor(self, doctor_id: str, allowed: tuple[OpinionStatus, ...]) -> None:
@@ -368,7 +372,7 @@ class OpinionRequestWorkflow(PaidProcess):
 
     @workflow.query(name="state")
     def state(self) -> OpinionState:
-        return OpinionState(status=self._status, due_at=self._due_at,
+        return OpinionState(status=self._recorded, due_at=self._due_at,
                             consultation_id=self._consultation_id, payment_id=self._payment_id)
 
 
