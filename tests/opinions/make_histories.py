@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from api.opinion_processes import start_opinion
-from core.settings import Settings, TemporalSettings
-from core.temporal_client import data_converter, ensure_search_attributes
-from db.engine import SessionMaker, make_engine, make_sessionmaker
-from db.migrate import upgrade
+from core.settings import Settings
+from db.engine import SessionMaker
 from db.models import BillingAddress, User
 from db.queries.consultations import write_draft as write_consultation
 from db.queries.sandbox import DbSandboxLedger
@@ -33,16 +30,9 @@ from domain.ids import payment_workflow_id
 from domain.opinions import AnswerGiven, DoctorAction, MessagePosted, OpinionState
 from domain.payments import PaymentStatus, PaymentView, ProviderEventSignal, ProviderName
 from tests.opinions.support import People, message, people, row_of, submission, write_draft
-from workers.main import WorkerDeps, build_worker
+from tests.support.recording import recording_stack, save_history
 
 HISTORIES = Path(__file__).with_name("histories")
-BIN = Path(sys.executable).parent
-
-
-async def _save(handle: WorkflowHandle[Any, Any], name: str) -> None:
-    history = await handle.fetch_history()
-    (HISTORIES / f"{name}.json").write_text(history.to_json() + "\n")
-    print(f"wrote {name}.json ({len(history.events)} events)")
 
 
 async def _until(sessions: SessionMaker, request_id: str, status: str) -> None:
@@ -97,7 +87,7 @@ async def asked_answered_closed(env: WorkflowEnvironment, sessions: SessionMaker
     await handle.execute_update("answer", AnswerGiven(
         doctor_id=who.doctor.id, consultation_id=consultation_id), result_type=OpinionState)
     await handle.result()
-    await _save(handle, "opinion_asked_answered_closed")
+    await save_history(handle, HISTORIES / "opinion_asked_answered_closed.json")
 
 
 async def declined_refunded(env: WorkflowEnvironment, sessions: SessionMaker,
@@ -106,14 +96,14 @@ async def declined_refunded(env: WorkflowEnvironment, sessions: SessionMaker,
     await handle.execute_update("decline", DoctorAction(doctor_id=who.doctor.id),
                                 result_type=OpinionState)
     await handle.result()
-    await _save(handle, "opinion_declined_refunded")
+    await save_history(handle, HISTORIES / "opinion_declined_refunded.json")
 
 
 async def expired_after_reminders(env: WorkflowEnvironment, sessions: SessionMaker,
                                   settings: Settings) -> None:
     _, _, handle = await _paid(env, sessions, settings)
     await handle.result()
-    await _save(handle, "opinion_expired_after_reminders")
+    await save_history(handle, HISTORIES / "opinion_expired_after_reminders.json")
 
 
 RECORDERS: list[Callable[[WorkflowEnvironment, SessionMaker, Settings], Awaitable[None]]] = [
@@ -121,27 +111,12 @@ RECORDERS: list[Callable[[WorkflowEnvironment, SessionMaker, Settings], Awaitabl
 
 
 async def main(names: list[str]) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="esame-opinion-histories-"))
-    url = f"sqlite+aiosqlite:///{folder}/h.sqlite"
-    await asyncio.to_thread(upgrade, url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    settings = Settings(env="dev", database_url=url, secret_key="h" * 48,
-                        public_base_url="http://testserver", data_dir=folder,
-                        temporal=TemporalSettings(address="unused:0", task_queue="histories"))
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(settings.temporal),
-        test_server_existing_path=str(BIN / "temporal-test-server"))
-    await ensure_search_attributes(env.client, settings)
-    HISTORIES.mkdir(exist_ok=True)
-    try:
-        async with build_worker(env.client, WorkerDeps.from_settings(settings, sessions)):
-            for record in RECORDERS:
-                if not names or record.__name__ in names:
-                    await record(env, sessions, settings)
-    finally:
-        await env.shutdown()
-        await engine.dispose()
+    for record in RECORDERS:
+        if not names or record.__name__ in names:
+            # A stack each: the runs an earlier recording leaves waiting (a payment's refund
+            # window) would hold the time-skipping server's clock for the next one.
+            async with recording_stack() as stack:
+                await record(stack.env, stack.sessions, stack.settings)
 
 
 if __name__ == "__main__":
