@@ -37,6 +37,8 @@ STATUS_PREFIX = {
     "PaymentWorkflow": "payment_",
     "SubscriptionWorkflow": "subscription_",
     "PurchaseWorkflow": "purchase_",
+    # The demo patient's draft opinion request (cli/demo.py).
+    "OpinionRequestWorkflow": "opinion_",
     "AccountExistsNoticeWorkflow": None,
 }
 
