@@ -7,22 +7,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
 from activities.defn import implements
+from core.security import seal
 from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import Balance, Message, User
 from db.queries.entitlements import load_facts
 from domain.entitlements import sms_to_consume
 from domain.ids import new_id
-from domain.messages import SEND_MESSAGE, Channel, MessageSent, SendMessage, UnknownTemplate, render
+from domain.messages import (
+    SECRET_MASK,
+    SEND_MESSAGE,
+    Channel,
+    MessageSent,
+    SendMessage,
+    UnknownTemplate,
+    render,
+)
 from providers.email import EmailMessage, EmailSender
 from providers.sms import SmsMessage, SmsSender
 
 
 class MessagingActivities:
-    def __init__(self, sessions: SessionMaker, email: EmailSender, sms: SmsSender) -> None:
+    def __init__(self, sessions: SessionMaker, email: EmailSender, sms: SmsSender,
+                 secret_key: str | None = None) -> None:
         self._sessions = sessions
         self._email = email
         self._sms = sms
+        # Seals a message's `secret` values in the log (core.security.seal).
+        self._secret_key = secret_key
 
     @implements(SEND_MESSAGE)
     async def send_message(self, command: SendMessage) -> MessageSent:
@@ -45,7 +57,11 @@ class MessagingActivities:
                 # A retry: send what was recorded (the SMS balance was settled then).
                 command = command.model_copy(update={"channel": Channel(message.channel),
                                                      "to": message.to})
-            rendered = render(command.template, command.language, command.data)
+            rendered = render(command.template, command.language,
+                              {**command.data, **command.secret})
+            logged = rendered if not command.secret else render(
+                command.template, command.language,
+                {**command.data, **dict.fromkeys(command.secret, SECRET_MASK)})
             provider = (self._email.name if command.channel is Channel.email
                         else self._sms.name)
             if message is not None and message.status == "sent":
@@ -65,9 +81,9 @@ class MessagingActivities:
                     user_id=command.user_id,
                     template=command.template,
                     language=command.language,
-                    data=command.data,
-                    subject=rendered.subject if command.channel is Channel.email else None,
-                    body=rendered.body,
+                    data={**command.data, **self._sealed(command.secret)},
+                    subject=logged.subject if command.channel is Channel.email else None,
+                    body=logged.body,
                     provider=provider,
                     status="sending",
                     note=note,
@@ -99,6 +115,14 @@ class MessagingActivities:
                 .values(status="sent", sent_at=utcnow(), provider_message_id=provider_id))
         return MessageSent(message_id=message_id, channel=command.channel, provider=provider,
                            note=note)
+
+    def _sealed(self, secret: dict[str, str]) -> dict[str, str]:
+        if not secret:
+            return {}
+        if self._secret_key is None:
+            raise ApplicationError("a message with secret values needs the server secret",
+                                   type="NoSecretKey", non_retryable=True)
+        return {name: seal(self._secret_key, value) for name, value in secret.items()}
 
     async def _consume_sms(
         self, session: AsyncSession, command: SendMessage

@@ -30,6 +30,7 @@ from api.routers import (
     health,
     invitations,
     opinions,
+    pharmacy,
     professionals,
     record,
     requests,
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(consultations.router)
     app.include_router(opinions.router)
     app.include_router(opinions.doctor_router)
+    app.include_router(pharmacy.router)
     app.include_router(requests.router)
     app.include_router(webhooks.router)
     if settings.is_dev:

@@ -1,9 +1,9 @@
 """The minimal web pages that links in emails and SMS lead to, served by the API in dev
 (`api/routers/web_pages.py`) where no web app runs: confirm the email, complete the
 profile, sign in, register from an invitation, the doctor's invitations, reset the
-password, pay, and the admins' professionals to check. Each works offline (no asset from
-elsewhere), calls the public API from the browser (same origin, the token kept in the
-tab's sessionStorage) and says what happened.
+password, pay, pay a pharmacy order, and the admins' professionals to check. Each works
+offline (no asset from elsewhere), calls the public API from the browser (same origin, the
+token kept in the tab's sessionStorage) and says what happened.
 
 `Page.api_calls()` names the API operations a page calls ("METHOD /path"): a test checks each
 is served, and that each email's link opens its page.
@@ -372,6 +372,56 @@ async function load() {
 }
 E.signedIn(load);""",
         calls=("GET /api/v1/payments/{payment_id}",),
+    ),
+    WebPage.pharmacy_order_payment: Page(
+        title="Pay your pharmacy order",
+        signed_in=True,
+        body="""
+<p id="what"></p>
+<form id="pay" hidden>
+  <label>Billing address <select name="billing_address_id" id="addresses"></select></label>
+  <label>Pay by <select name="payment_method">
+    <option value="card">card</option><option value="paypal">PayPal</option>
+    <option value="mobile_money">Mobile Money</option></select></label>
+  <label>Operator (Mobile Money) <select name="operator"><option value=""></option>
+    <option value="mtn">MTN</option><option value="orange">Orange</option></select></label>
+  <label>Phone (Mobile Money) <input name="phone" type="tel"></label>
+  <button>Pay</button>
+</form>
+<p id="instructions" hidden></p>""",
+        script="""
+const id = E.param("order") || "";
+const ORDER = "GET /api/v1/pharmacy-orders/{order_id}";
+const PAY = "POST /api/v1/pharmacy-orders/{order_id}/pay";
+const form = document.getElementById("pay");
+async function load() {
+  const a = await E.run(ORDER, {order_id: id});
+  if (!a.ok) { if (a.status !== 401) E.say(E.problem(a), false); return; }
+  const o = a.data;
+  document.getElementById("what").textContent = "Order " + o.reference + " at " +
+    o.pharmacy.name + ": " + E.money(o.price) + " (" + o.status + ").";
+  if (o.status !== "validated") { E.say("This order is " + o.status + ".", true); return; }
+  const b = await E.call("GET", "/api/v1/me/billing-addresses");
+  const select = document.getElementById("addresses");
+  select.replaceChildren();
+  for (const ad of (b.ok ? b.data.items : [])) {
+    const opt = E.text("option", ad.line1 + ", " + ad.city); opt.value = ad.id; select.append(opt);
+  }
+  form.hidden = false;
+}
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const a = await E.run(PAY, {order_id: id}, E.fields(form));
+  if (!a.ok) { E.say(E.problem(a), false); return; }
+  const p = a.data.payment;
+  if (p.checkout_url) { location.href = p.checkout_url; return; }
+  const info = document.getElementById("instructions");
+  info.hidden = false; info.textContent = p.instructions || "Follow the payment on your phone.";
+  form.hidden = true;
+});
+E.signedIn(load);""",
+        calls=("GET /api/v1/pharmacy-orders/{order_id}", "GET /api/v1/me/billing-addresses",
+               "POST /api/v1/pharmacy-orders/{order_id}/pay"),
     ),
     WebPage.admin_professionals: Page(
         title="Professionals to check",

@@ -197,7 +197,8 @@ def _up(settings: Settings) -> None:
             f"  Temporal     {dev.ip}:{dev.port}  (state in {dev.db_filename})\n"
             f"  Database     {settings.database_url}\n"
             f"  Demo logins  patient@esame.local, dr.mbarga@esame.local, "
-            f"pharmacie.bastos@esame.local, admin@esame.local — password {DEMO_PASSWORD}\n"
+            f"pharmacie.bastos@esame.local (and pharmacie.mvogmbi@, pharmacie.akwa@), "
+            f"admin@esame.local — password {DEMO_PASSWORD}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
         )

@@ -10,10 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -73,3 +76,31 @@ def hash_secret(value: str) -> str:
 
 def constant_time_equals(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+# --- secrets a message shows but the message log keeps sealed (a pickup code) ---------
+
+SEALED_PREFIX = "sealed:v1:"
+_SEAL_CONTEXT = b"esame-message-secret"
+
+
+def _seal_cipher(secret: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(f"message-secrets:{secret}".encode()).digest())
+
+
+def seal(secret: str, value: str) -> str:
+    """`value` encrypted (AES-256-GCM, a key derived from the server secret), as text."""
+    nonce = os.urandom(12)
+    sealed = nonce + _seal_cipher(secret).encrypt(nonce, value.encode(), _SEAL_CONTEXT)
+    return SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode()
+
+
+def unseal(secret: str, value: str) -> str | None:
+    """The value `seal` sealed; None if it is not sealed text or not sealed with `secret`."""
+    if not value.startswith(SEALED_PREFIX):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value[len(SEALED_PREFIX):])
+        return _seal_cipher(secret).decrypt(raw[:12], raw[12:], _SEAL_CONTEXT).decode()
+    except (ValueError, InvalidTag):
+        return None

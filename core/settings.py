@@ -130,6 +130,13 @@ class Durations(BaseModel):
     opinion_patient_wait: timedelta = timedelta(days=3)
     opinion_follow_up: timedelta = timedelta(days=7)
     opinion_draft_expires: timedelta = timedelta(days=30)
+    # Pharmacy orders (API.md "Pharmacies"): each deadline is a timer of the order's process.
+    proforma_quote_within: timedelta = timedelta(days=1)
+    order_validation_within: timedelta = timedelta(hours=4)
+    order_payment_within: timedelta = timedelta(days=1)
+    pickup_within: timedelta = timedelta(days=7)
+    # The patient is reminded of an order still to collect this long before it expires.
+    pickup_reminder_before: timedelta = timedelta(days=2)
 
 
 class Limits(BaseModel):

@@ -1,7 +1,7 @@
 """Demo data for `make run`: doctors of several specialties (with a week of availability
-each, so slots are free at once), a pharmacy and its staff, an admin, and a patient who
-already has two doctors and a consultation with prescriptions (so the pharmacy flow can
-be tried at once).
+each, so slots are free at once), three pharmacies (Yaoundé, Douala) each with its staff,
+an admin, and a patient who already has two doctors and a consultation with prescriptions
+(so the pharmacy flow can be tried at once).
 The demo doctors and pharmacist have their licence verified.
 
 Idempotent: run it again and it adds only what is missing. The patient's plan is not here:
@@ -44,6 +44,30 @@ from domain.ids import new_esame_id
 DEMO_PASSWORD = "esame-demo-2026"
 DEMO_PHARMACY_ID = "demo-pharmacy-bastos"
 DEMO_PATIENT_EMAIL = "patient@esame.local"
+
+
+@dataclass(frozen=True)
+class DemoPharmacy:
+    id: str
+    name: str
+    city: str
+    address_line: str
+    phone: str
+    staff_email: str
+    staff_name: tuple[str, str]
+
+
+# Three pharmacies, each with one verified staff account, for the pharmacy flow.
+DEMO_PHARMACIES = (
+    DemoPharmacy(DEMO_PHARMACY_ID, "Pharmacie de Bastos", "Yaoundé", "Rue 1.750, Bastos",
+                 "+237222200000", "pharmacie.bastos@esame.local", ("Marie", "Essomba")),
+    DemoPharmacy("demo-pharmacy-mvog-mbi", "Pharmacie de Mvog-Mbi", "Yaoundé",
+                 "Carrefour Mvog-Mbi", "+237222200001", "pharmacie.mvogmbi@esame.local",
+                 ("Paul", "Ndzana")),
+    DemoPharmacy("demo-pharmacy-akwa", "Pharmacie d'Akwa", "Douala", "Boulevard de la "
+                 "Liberté, Akwa", "+237233400000", "pharmacie.akwa@esame.local",
+                 ("Brigitte", "Ngo Mbe")),
+)
 # The demo patient's doctors (accepted, as if they had answered the patient's invitation).
 DEMO_PATIENT_DOCTORS = ("dr.mbarga@esame.local", "dr.fotso@esame.local")
 # The demo consultation stands for an office visit held before the demo starts: its source
@@ -154,20 +178,23 @@ async def seed_demo_data(sessions: SessionMaker) -> list[str]:
     created: list[str] = []
     password_hash = hash_password(DEMO_PASSWORD)
     async with sessions() as session, session.begin():
-        if await session.get(Pharmacy, DEMO_PHARMACY_ID) is None:
-            session.add(Pharmacy(id=DEMO_PHARMACY_ID, name="Pharmacie de Bastos",
-                                 city="Yaoundé", address_line="Rue 1.750, Bastos",
-                                 phone="+237222200000"))
-            await session.flush()
+        for pharmacy in DEMO_PHARMACIES:
+            if await session.get(Pharmacy, pharmacy.id) is None:
+                session.add(Pharmacy(id=pharmacy.id, name=pharmacy.name, city=pharmacy.city,
+                                     address_line=pharmacy.address_line,
+                                     phone=pharmacy.phone))
+                await session.flush()
         admin = await _user(session, "admin@esame.local", Role.admin, "Ada", "Admin",
                             password_hash, city="Yaoundé")
         if admin:
             created.append("admin admin@esame.local")
-        pharmacist = await _user(session, "pharmacie.bastos@esame.local", Role.pharmacist,
-                                 "Marie", "Essomba", password_hash, city="Yaoundé",
-                                 pharmacy_id=DEMO_PHARMACY_ID)
-        if pharmacist:
-            created.append("pharmacist pharmacie.bastos@esame.local")
+        for pharmacy in DEMO_PHARMACIES:
+            first_name, last_name = pharmacy.staff_name
+            pharmacist = await _user(session, pharmacy.staff_email, Role.pharmacist,
+                                     first_name, last_name, password_hash, city=pharmacy.city,
+                                     pharmacy_id=pharmacy.id)
+            if pharmacist:
+                created.append(f"pharmacist {pharmacy.staff_email}")
         patient = await _user(session, DEMO_PATIENT_EMAIL, Role.patient, "Aïcha", "Bello",
                               password_hash, city="Douala", phone="+237670000001",
                               address_line="Rue Joss, Bonanjo")
@@ -276,7 +303,8 @@ async def _demo_consultation(session: AsyncSession, patient_id: str, doctor_id: 
 async def _verify_demo_professionals(session) -> None:  # type: ignore[no-untyped-def]
     """Demo data, not a decision: no process runs for them (a database migrated from before
     verifications gave them a pending one)."""
-    emails = [doc.email for doc in DEMO_DOCTORS] + ["pharmacie.bastos@esame.local"]
+    emails = ([doc.email for doc in DEMO_DOCTORS]
+              + [pharmacy.staff_email for pharmacy in DEMO_PHARMACIES])
     now = utcnow()
     for user_id in (await session.scalars(select(User.id).where(User.email.in_(emails)))):
         verification = await session.get(ProfessionalVerification, user_id)

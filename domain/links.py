@@ -25,6 +25,7 @@ class WebPage(StrEnum):
     reset_password = "/reset-password"  # ?token=
     pay = "/pay/{payment_id}"
     admin_professionals = "/admin/professionals"
+    pharmacy_order_payment = "/pharmacy-order/pay"  # ?order=
 
 
 # Template variable -> the page its link leads to.
@@ -73,6 +74,11 @@ class WebLinks:
     def pay(self, payment_id: str) -> str:
         """Where the payer pays (or sees) a payment: renewal links, an order's payment."""
         return self._url(WebPage.pay.format(payment_id=quote(payment_id, safe="")))
+
+    def pharmacy_order_payment(self, order_id: str) -> str:
+        """Where the patient pays a validated pharmacy order (its `payment_url`: the
+        payment is made there, once the patient has chosen how to pay)."""
+        return self._url(WebPage.pharmacy_order_payment, order=order_id)
 
     def admin_professionals(self) -> str:
         return self._url(WebPage.admin_professionals)

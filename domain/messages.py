@@ -16,6 +16,7 @@ from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 from domain.templates.opinions import OPINION_TEMPLATES
+from domain.templates.pharmacy import PHARMACY_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
 
 
@@ -34,6 +35,13 @@ class SendMessage(BaseModel):
     language: str = "fr"
     data: dict[str, Any] = Field(default_factory=dict)
     user_id: str | None = None
+    # Values the message shows but the message log keeps sealed (a pickup code): rendered
+    # and sent to the provider, stored encrypted, masked in the stored body. Never sent
+    # through Temporal: an activity that composes such a message sends it itself.
+    secret: dict[str, str] = Field(default_factory=dict)
+
+
+SECRET_MASK = "••••••••"
 
 
 class MessageSent(BaseModel):
@@ -71,6 +79,7 @@ TEMPLATES: Templates = {
     **BILLING_TEMPLATES,
     **PROFESSIONAL_TEMPLATES,
     **OPINION_TEMPLATES,
+    **PHARMACY_TEMPLATES,
 }
 
 

@@ -25,6 +25,7 @@ from activities.opinions import OpinionActivities
 from activities.paid import PaidActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
+from activities.pharmacy import PharmacyActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
 from core.settings import Settings
@@ -42,6 +43,7 @@ from workflows.invitation import InvitationWorkflow
 from workflows.opinion import OpinionRequestWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
+from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
@@ -83,13 +85,15 @@ def workflows() -> list[type]:
         SubscriptionWorkflow,
         PurchaseWorkflow,
         OpinionRequestWorkflow,
+        PharmacyOrderWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
 
 
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
-    messaging = MessagingActivities(deps.sessions, deps.email, deps.sms)
+    messaging = MessagingActivities(deps.sessions, deps.email, deps.sms,
+                                    deps.settings.secret_key)
     payments = PaymentActivities(deps.sessions, deps.payments, deps.settings.public_base_url,
                                  deps.settings.payments.invoice_prefix,
                                  deps.settings.web_links)
@@ -115,6 +119,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *PlanActivities(deps.sessions).all(),
         *OpinionActivities(deps.settings, deps.sessions, messaging).all(),
         *PaidActivities().all(),
+        *PharmacyActivities(deps.settings, deps.sessions, messaging).all(),
     ]
 
 

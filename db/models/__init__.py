@@ -29,6 +29,7 @@ from db.models.billing import (
 from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
 from db.models.opinions import OpinionAttachmentRow, OpinionMessageRow, OpinionRequestRow
+from db.models.pharmacy import PharmacyOrder, PharmacyOrderItem, ProformaLine
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
     Allergy,
@@ -46,6 +47,9 @@ from db.models.references import ReferenceCounter
 from db.models.requests import RequestIndexEntry
 
 __all__ = [
+    "PharmacyOrder",
+    "PharmacyOrderItem",
+    "ProformaLine",
     "Appointment",
     "AvailabilityRule",
     "ClosedPeriod",

@@ -17,7 +17,7 @@ from api.problems import install_problem_handlers
 from core.settings import Settings
 from db.engine import SessionMaker
 from db.models import Message, ProfessionalVerification, User
-from db.seed import DEMO_DOCTORS, seed_demo_data
+from db.seed import DEMO_DOCTORS, DEMO_PHARMACIES, seed_demo_data
 from domain.accounts import Role, VerificationStatus
 from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import delivered
@@ -231,7 +231,8 @@ async def test_the_demo_professionals_are_verified(
             select(User.email, ProfessionalVerification.status)
             .join(ProfessionalVerification, ProfessionalVerification.user_id == User.id)
         )).tuples().all())
-    emails = {doc.email for doc in DEMO_DOCTORS} | {"pharmacie.bastos@esame.local"}
+    emails = ({doc.email for doc in DEMO_DOCTORS}
+              | {pharmacy.staff_email for pharmacy in DEMO_PHARMACIES})
     assert statuses == dict.fromkeys(emails, "verified")
     patient = await make_user(sessions, e2e_settings, Role.patient)
     directory = (await api.get("/api/v1/doctors", params={"limit": 50},

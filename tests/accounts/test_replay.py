@@ -5,36 +5,22 @@ they stand for runs in flight under the old names, which the worker still serves
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
-from core.settings import TemporalSettings
-from core.temporal_client import data_converter
-from workers.main import WORKFLOW_RUNNER, workflows
+from tests.support.histories import assert_replays, shown_statuses
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=workflows(), data_converter=data_converter(TemporalSettings()),
-                        workflow_runner=WORKFLOW_RUNNER)
-    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
-    assert result.replay_failure is None
+    await assert_replays(path)
 
 
 def _statuses(name: str) -> list[str]:
-    events = json.loads((HISTORIES[0].parent / f"{name}.json").read_text())["events"]
-    return [json.loads(base64.b64decode(fields["EsameStatus"]["data"]))
-            for e in events
-            if (fields := e.get("upsertWorkflowSearchAttributesEventAttributes", {}).get(
-                "searchAttributes", {}).get("indexedFields", {})) and "EsameStatus" in fields]
+    return shown_statuses(HISTORIES[0].parent / f"{name}.json")
 
 
 def test_the_former_histories_show_the_former_statuses() -> None:

@@ -37,11 +37,13 @@ from db.engine import SessionMaker
 from db.models import PasswordReset, User
 from domain.accounts import AccountValidationInput, Role
 from domain.ids import password_reset_workflow_id, payment_workflow_id
+from domain.pharmacy import pharmacy_order_workflow_id
 from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
 from tests.codec.support import payloads_in
 from tests.opinions.flows import SUMMARY, paid_request
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
+from tests.pharmacy.support import billing_address, cast, proforma_body, quote, request
 from tests.support.users import make_user
 from workers.main import workflows
 from workflows.account_exists import AccountExistsNoticeWorkflow
@@ -52,6 +54,7 @@ from workflows.invitation import InvitationWorkflow
 from workflows.opinion import OpinionRequestWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
+from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SubscriptionWorkflow
@@ -273,6 +276,60 @@ async def opinion_answered(s: Stack) -> Run:
                private=[draft.who.patient.email, draft.who.doctor.email, "Douleurs thoraciques",
                         *SUMMARY.values(), "Pénicilline", "ecg.pdf", question, reply, opinion,
                         "Trinitrine spray"])
+
+
+@representative_run(PharmacyOrderWorkflow)
+async def pharmacy_order_rejected(s: Stack) -> Run:
+    """A pro-forma with a substituted drug, ordered, rejected for a reason naming a drug."""
+    c = await cast(s.sessions, s.settings, phone=PHONE)
+    order = (await request(s.api, c)).json()
+    body = proforma_body(order, substitute=0)
+    substitute = body["lines"][0]["product"]
+    assert (await quote(s.api, c, order["id"], body)).status_code == 200
+    assert (await s.api.post(f"/api/v1/proformas/{order['id']}/order", json={},
+                             headers=c.patient.headers)).status_code == 200
+    reason = "Plus de DOLIPRANE 1000 en stock"
+    rejected = await s.api.post(f"/api/v1/pharmacy/orders/{order['id']}/reject",
+                                json={"reason": reason}, headers=c.staff.headers)
+    assert rejected.status_code == 200, rejected.text
+    workflow_id = pharmacy_order_workflow_id(order["id"])
+    await s.temporal.client.get_workflow_handle(workflow_id).result()
+    drugs = [i["name"] for i in order["items"]]
+    return Run(workflow_ids=[workflow_id],
+               private=[c.patient.email, PHONE, substitute, reason, *drugs],
+               carried=[substitute, reason])
+
+
+@representative_run(PharmacyOrderWorkflow, PaymentWorkflow)
+async def pharmacy_order_paid_and_collected(s: Stack) -> Run:
+    """Quoted with a substitution, paid by Mobile Money, collected with the pickup code."""
+    c = await cast(s.sessions, s.settings, phone=PHONE)
+    order = (await request(s.api, c)).json()
+    body = proforma_body(order, substitute=0)
+    assert (await quote(s.api, c, order["id"], body)).status_code == 200
+    assert (await s.api.post(f"/api/v1/proformas/{order['id']}/order", json={},
+                             headers=c.patient.headers)).status_code == 200
+    assert (await s.api.post(f"/api/v1/pharmacy/orders/{order['id']}/validate",
+                             headers=c.staff.headers)).status_code == 200
+    address = await billing_address(s.api, c)
+    paying = await s.api.post(f"/api/v1/pharmacy-orders/{order['id']}/pay",
+                              headers=c.patient.headers, json=payment_fields(
+                                  address, "mobile_money", operator="mtn", phone=MOMO))
+    assert paying.status_code == 201, paying.text
+    payment = paying.json()["payment"]
+    await checkout(s.api, payment, "succeed")
+    (paid,) = await delivered(s.api, c.patient.email, "order_paid")
+    code = paid["data"]["pickup_code"]
+    collected = await s.api.post(f"/api/v1/pharmacy/orders/{order['id']}/collect",
+                                 json={"code": code}, headers=c.staff.headers)
+    assert collected.status_code == 200, collected.text
+    workflow_id = pharmacy_order_workflow_id(order["id"])
+    await s.temporal.client.get_workflow_handle(workflow_id).result()
+    drugs = [i["name"] for i in order["items"]]
+    return Run(workflow_ids=[workflow_id, payment_workflow_id(payment["id"])],
+               private=[c.patient.email, PHONE, MOMO, code, body["lines"][0]["product"],
+                        *drugs],
+               carried=[MOMO, body["lines"][0]["product"]])
 
 
 # --- the checks ---------------------------------------------------------------------------
