@@ -17,6 +17,7 @@ from api.routers import (
     account_settings,
     accounts,
     agendas,
+    appointments,
     audit,
     auth,
     billing,
@@ -35,6 +36,7 @@ from api.routers import (
     record,
     requests,
     sandbox,
+    sponsorships,
     temporal_codec,
     vital_shares,
     vitals,
@@ -100,6 +102,7 @@ def create_app(
     app.include_router(doctor_profiles.profile_router)
     app.include_router(agendas.availability_router)
     app.include_router(agendas.slots_router)
+    app.include_router(appointments.router)
     app.include_router(record.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)
@@ -114,6 +117,7 @@ def create_app(
     app.include_router(opinions.doctor_router)
     app.include_router(pharmacy.router)
     app.include_router(requests.router)
+    app.include_router(sponsorships.router)
     app.include_router(webhooks.router)
     if settings.is_dev:
         app.include_router(dev.router)

@@ -18,6 +18,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from db.models import User, VitalSign
 from domain import record as r
+from domain.appointments import AppointmentStatus, AppointmentView
 from domain.consultations import (
     Consultation,
     ConsultationKind,
@@ -276,9 +277,38 @@ def _consultation_entries(items: Sequence[Consultation],
     return entries
 
 
+# Appointment.status (FHIR): what the process's statuses stand for.
+_APPOINTMENT_STATUS = {
+    AppointmentStatus.pending_payment: "pending", AppointmentStatus.confirmed: "booked",
+    AppointmentStatus.completed: "fulfilled", AppointmentStatus.no_show: "noshow",
+    AppointmentStatus.canceled: "cancelled", AppointmentStatus.expired: "cancelled",
+    AppointmentStatus.payment_failed: "cancelled"}
+
+
+def _appointment(item: AppointmentView, subject: dict[str, str]) -> dict[str, Any]:
+    """An appointment, without the reason the patient gave (kept in E-same)."""
+    doctor = (f"Dr {item.doctor.first_name} {item.doctor.last_name}" if item.doctor
+              else "Doctor")
+    return {
+        "resourceType": "Appointment",
+        "identifier": [{"system": f"{ESAME}/appointment-reference", "value": item.reference}],
+        "status": _APPOINTMENT_STATUS[item.status],
+        "serviceType": [{"coding": [{"system": f"{ESAME}/appointment-type",
+                                     "code": item.type.value}], "text": item.type.value}],
+        "start": item.start.isoformat(),
+        "end": item.end.isoformat(),
+        "created": item.created_at.isoformat(),
+        "participant": [
+            {"actor": subject, "status": "accepted"},
+            {"actor": {"identifier": {"system": f"{ESAME}/doctor-id", "value": item.doctor_id},
+                       "display": doctor}, "status": "accepted"},
+        ],
+    }
+
+
 def record_bundle(
     user: User, record: r.Record, vitals: list[VitalSign], base_url: str,
-    consultations: Sequence[Consultation] = (),
+    consultations: Sequence[Consultation] = (), appointments: Sequence[AppointmentView] = (),
 ) -> dict[str, Any]:
     subject = {"reference": _urn(user.id), "display": f"{user.first_name} {user.last_name}"}
     patient = _patient(user)
@@ -295,6 +325,7 @@ def record_bundle(
     entries += [_entry(v.id, _observation(v, subject)) for v in vitals]
     entries += [_entry(x.id, _document(x, subject, base_url)) for x in record.documents]
     entries += _consultation_entries(consultations, subject)
+    entries += [_entry(a.id, _appointment(a, subject)) for a in appointments]
     bundle = {
         "resourceType": "Bundle",
         "id": uuid.uuid4().hex,

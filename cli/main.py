@@ -198,7 +198,8 @@ def _up(settings: Settings) -> None:
             f"  Database     {settings.database_url}\n"
             f"  Demo logins  patient@esame.local, dr.mbarga@esame.local, "
             f"pharmacie.bastos@esame.local (and pharmacie.mvogmbi@, pharmacie.akwa@), "
-            f"admin@esame.local — password {DEMO_PASSWORD}\n"
+            f"admin@esame.local, parrain@esame.local (a sponsor paying in EUR) — "
+            f"password {DEMO_PASSWORD}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
         )

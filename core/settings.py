@@ -83,6 +83,8 @@ class TemporalSettings(BaseModel):
             "EsamePatientId": "Keyword",
             "EsameDoctorId": "Keyword",
             "EsamePharmacyId": "Keyword",
+            # Who paid for another's care (a sponsorship): its run is found from either.
+            "EsameSponsorId": "Keyword",
             "EsameStatus": "Keyword",
         }
     )
@@ -130,6 +132,20 @@ class Durations(BaseModel):
     opinion_patient_wait: timedelta = timedelta(days=3)
     opinion_follow_up: timedelta = timedelta(days=7)
     opinion_draft_expires: timedelta = timedelta(days=30)
+    # Appointments: an unpaid hold keeps its slot this long; a Mobile Money payment still
+    # pending at the provider extends it once, up to `appointment_hold_max` from the booking.
+    appointment_hold: timedelta = timedelta(minutes=15)
+    appointment_hold_max: timedelta = timedelta(minutes=30)
+    # A patient's cancellation (or reschedule) this long before the start is refunded in
+    # full; later, canceled without a refund (the rule is frozen on the appointment).
+    cancellation_notice: timedelta = timedelta(days=1)
+    # Reminders before the start: P1D by email and SMS, PT1H by SMS.
+    appointment_reminder_email_sms_before: timedelta = timedelta(days=1)
+    appointment_reminder_sms_before: timedelta = timedelta(hours=1)
+    # A teleconsultation's room opens this long before the start and closes this long
+    # after its end (the doctor absent by then: canceled and refunded).
+    teleconsultation_opens_before: timedelta = timedelta(minutes=10)
+    teleconsultation_grace: timedelta = timedelta(minutes=30)
     # Pharmacy orders (API.md "Pharmacies"): each deadline is a timer of the order's process.
     proforma_quote_within: timedelta = timedelta(days=1)
     order_validation_within: timedelta = timedelta(hours=4)
@@ -164,6 +180,10 @@ class Limits(BaseModel):
     slot_range_max_days: int = 62
     # A closed period (leave, congress) lasts at most this long.
     closed_period_max_days: int = 366
+    # Sponsorship: the checks of an E-same id (and its doctor) a sponsor may make in one
+    # window, found or not, so that ids and a patient's doctors cannot be guessed by trying.
+    sponsorship_checks_per_window: int = 10
+    sponsorship_check_window: timedelta = timedelta(hours=1)
 
 
 class EmailSettings(BaseModel):
@@ -253,6 +273,16 @@ class PaymentSettings(BaseModel):
     storage_gb_prices: dict[str, int] = Field(default_factory=lambda: {"XAF": 500, "EUR": 100})
 
 
+class VideoSettings(BaseModel):
+    """LiveKit: room tokens are signed locally with the key and secret (no network)."""
+
+    provider: Literal["livekit"] = "livekit"
+    # Dev defaults: start a local `livekit-server` with this key and secret (--keys).
+    livekit_url: str = "ws://127.0.0.1:7880"
+    livekit_api_key: str = "devkey"
+    livekit_api_secret: SecretStr = SecretStr("esame-dev-livekit-secret-0123456789abcdef")
+
+
 class PriceSettings(BaseModel):
     """Exchange rates for prices shown in the payer's currency (domain/prices.py).
 
@@ -313,6 +343,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     prices: PriceSettings = Field(default_factory=PriceSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @classmethod
     def settings_customise_sources(

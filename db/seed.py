@@ -22,6 +22,7 @@ from db.base import utcnow
 from db.engine import SessionMaker
 from db.models import (
     AvailabilityRule,
+    BillingAddress,
     CareLink,
     Consultation,
     DoctorProfile,
@@ -68,6 +69,9 @@ DEMO_PHARMACIES = (
                  "Liberté, Akwa", "+237233400000", "pharmacie.akwa@esame.local",
                  ("Brigitte", "Ngo Mbe")),
 )
+# A relative in France who pays, in euros, for the demo patient's consultations
+# (docs/sponsorship.md): the demo patient's E-same id and one of her doctors is all it takes.
+DEMO_SPONSOR_EMAIL = "parrain@esame.local"
 # The demo patient's doctors (accepted, as if they had answered the patient's invitation).
 DEMO_PATIENT_DOCTORS = ("dr.mbarga@esame.local", "dr.fotso@esame.local")
 # The demo consultation stands for an office visit held before the demo starts: its source
@@ -200,6 +204,15 @@ async def seed_demo_data(sessions: SessionMaker) -> list[str]:
                               address_line="Rue Joss, Bonanjo")
         if patient:
             created.append(f"patient {DEMO_PATIENT_EMAIL}")
+        sponsor = await _user(session, DEMO_SPONSOR_EMAIL, Role.patient, "Marc", "Bello",
+                              password_hash, city="Paris", timezone="Europe/Paris",
+                              currency="EUR", country="FR", phone="+33612345678",
+                              address_line="12 rue de la Roquette")
+        if sponsor:
+            session.add(BillingAddress(user_id=sponsor.id, line1="12 rue de la Roquette",
+                                       city="Paris", country="FR", postal_code="75011",
+                                       from_profile=True))
+            created.append(f"sponsor {DEMO_SPONSOR_EMAIL} (pays in EUR)")
         for doc in DEMO_DOCTORS:
             user = await _user(session, doc.email, Role.doctor, doc.first_name, doc.last_name,
                                password_hash, city=doc.city, timezone=doc.timezone,

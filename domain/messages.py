@@ -14,10 +14,12 @@ from domain.activity_ref import ActivityRef
 from domain.templates import Templates
 from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
+from domain.templates.appointments import APPOINTMENT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
 from domain.templates.opinions import OPINION_TEMPLATES
 from domain.templates.pharmacy import PHARMACY_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
+from domain.templates.sponsorships import SPONSORSHIP_TEMPLATES
 
 
 class Channel(StrEnum):
@@ -79,7 +81,9 @@ TEMPLATES: Templates = {
     **BILLING_TEMPLATES,
     **PROFESSIONAL_TEMPLATES,
     **OPINION_TEMPLATES,
+    **APPOINTMENT_TEMPLATES,
     **PHARMACY_TEMPLATES,
+    **SPONSORSHIP_TEMPLATES,
 }
 
 

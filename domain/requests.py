@@ -146,6 +146,9 @@ class RequestEntry(BaseModel):
     pharmacy_id: str | None = None
     # Extra title values that are neither the doctor nor the pharmacy (a display name).
     title_data: dict[str, str] = Field(default_factory=dict)
+    # A sponsored appointment, under its beneficiary: the sponsor's display name ("Jean
+    # D."). Kept once written: an entry written again without it keeps it.
+    sponsored_by: str | None = None
     at: datetime
 
 
@@ -161,6 +164,10 @@ class RequestPharmacy(BaseModel):
     city: str
 
 
+class SponsoredBy(BaseModel):
+    display_name: str
+
+
 class RequestItem(BaseModel):
     reference: str
     kind: RequestKind
@@ -168,6 +175,8 @@ class RequestItem(BaseModel):
     title: str
     doctor: RequestDoctor | None = None
     pharmacy: RequestPharmacy | None = None
+    sponsored_by: SponsoredBy | None = Field(
+        default=None, description="Who paid for this appointment, when it is sponsored.")
     created_at: datetime
     updated_at: datetime
     url: str = Field(description="The API path of the request itself.")

@@ -40,7 +40,8 @@ pytest_plugins = ("tests.support.in_process",)
 BIN = Path(sys.executable).parent
 SEARCH_ATTRIBUTES = [
     SearchAttributeKey.for_keyword(name)
-    for name in ("EsamePatientId", "EsameDoctorId", "EsamePharmacyId", "EsameStatus")
+    for name in ("EsamePatientId", "EsameDoctorId", "EsamePharmacyId", "EsameSponsorId",
+                 "EsameStatus")
 ]
 
 

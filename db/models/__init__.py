@@ -45,12 +45,14 @@ from db.models.record import (
 )
 from db.models.references import ReferenceCounter
 from db.models.requests import RequestIndexEntry
+from db.models.sponsorships import Sponsorship
 
 __all__ = [
     "PharmacyOrder",
     "PharmacyOrderItem",
     "ProformaLine",
     "Appointment",
+    "Sponsorship",
     "AvailabilityRule",
     "ClosedPeriod",
     "Allergy",

@@ -30,5 +30,8 @@ class RequestIndexEntry(Base):
     doctor_id: Mapped[str | None] = mapped_column(String(32))
     pharmacy_id: Mapped[str | None] = mapped_column(String(32))
     title_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A sponsored appointment, under its beneficiary: the sponsor's display name. Kept once
+    # set (a later write of the entry without it leaves it).
+    sponsored_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()

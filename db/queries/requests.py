@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from domain.requests import (
     RequestItem,
     RequestKind,
     RequestPharmacy,
+    SponsoredBy,
     request_path,
     request_title,
 )
@@ -39,7 +40,8 @@ async def record_request(session: AsyncSession, entry: RequestEntry) -> None:
         "user_id": entry.user_id, "reference": entry.reference, "kind": entry.kind.value,
         "status": entry.status, "process_id": entry.process_id,
         "doctor_id": entry.doctor_id, "pharmacy_id": entry.pharmacy_id,
-        "title_data": entry.title_data, "created_at": entry.at, "updated_at": entry.at,
+        "title_data": entry.title_data, "sponsored_by": entry.sponsored_by,
+        "created_at": entry.at, "updated_at": entry.at,
     }
     statement = insert(Row).values(id=new_id(), **values)
     excluded = statement.excluded
@@ -49,6 +51,7 @@ async def record_request(session: AsyncSession, entry: RequestEntry) -> None:
             "status": excluded.status, "kind": excluded.kind,
             "doctor_id": excluded.doctor_id, "pharmacy_id": excluded.pharmacy_id,
             "title_data": excluded.title_data,
+            "sponsored_by": func.coalesce(excluded.sponsored_by, Row.sponsored_by),
             "updated_at": case((Row.status != excluded.status, excluded.updated_at),
                                else_=Row.updated_at),
         },
@@ -90,5 +93,7 @@ def request_item(found: Sequence[Any], language: str) -> RequestItem:
     return RequestItem(
         reference=row.reference, kind=kind, status=row.status,
         title=request_title(kind, language, values), doctor=doctor, pharmacy=pharmacy,
+        sponsored_by=(SponsoredBy(display_name=row.sponsored_by) if row.sponsored_by
+                      else None),
         created_at=row.created_at, updated_at=row.updated_at,
         url=request_path(kind, row.process_id))

@@ -40,14 +40,19 @@ from domain.ids import password_reset_workflow_id, payment_workflow_id
 from domain.pharmacy import pharmacy_order_workflow_id
 from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
+from tests.appointments.support import World, a_doctor, a_patient_of, book, status_is
 from tests.codec.support import payloads_in
 from tests.opinions.flows import SUMMARY, paid_request
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.pharmacy.support import billing_address, cast, proforma_body, quote, request
+from tests.sponsorships.flows import pay as pay_sponsorship
+from tests.sponsorships.flows import sponsor as sponsor_consultation
+from tests.sponsorships.world import make_world
 from tests.support.users import make_user
 from workers.main import workflows
 from workflows.account_exists import AccountExistsNoticeWorkflow
 from workflows.account_validation import AccountValidationWorkflow
+from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
@@ -57,6 +62,7 @@ from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
@@ -278,6 +284,32 @@ async def opinion_answered(s: Stack) -> Run:
                         "Trinitrine spray"])
 
 
+@representative_run(AppointmentWorkflow, PaymentWorkflow)
+async def appointment_paid_by_mobile_money_then_canceled_by_the_doctor(s: Stack) -> Run:
+    doctor = await a_doctor(s.sessions, s.settings)
+    patient, address = await a_patient_of(s.sessions, s.settings, s.api, doctor, phone=PHONE)
+    world = World(patient, doctor, address)
+    reason = "Douleurs thoraciques depuis trois jours"
+    booking = await book(s.api, world, method="mobile_money", operator="mtn", phone=MOMO,
+                         reason_text=reason)
+    assert booking.status_code == 201, booking.body
+    await checkout(s.api, booking.payment, "succeed")
+    await eventually(status_is(s.sessions, booking.id, "confirmed"))
+    canceled = await s.api.post(f"/api/v1/appointments/{booking.id}/cancel",
+                                json={"reason": "Congrès médical à Yaoundé"},
+                                headers=doctor.headers)
+    assert canceled.status_code == 200, canceled.text
+    appointment = f"appointment-{booking.id}"
+    await s.temporal.client.get_workflow_handle(appointment).result()
+    async with s.sessions() as session:
+        person = await session.get(User, patient.id)
+        assert person is not None
+    return Run(workflow_ids=[appointment, payment_workflow_id(booking.payment["id"])],
+               private=[patient.email, PHONE, MOMO, ADDRESS, reason,
+                        "Congrès médical à Yaoundé"],
+               carried=[MOMO], named=[person.last_name])
+
+
 @representative_run(PharmacyOrderWorkflow)
 async def pharmacy_order_rejected(s: Stack) -> Run:
     """A pro-forma with a substituted drug, ordered, rejected for a reason naming a drug."""
@@ -330,6 +362,20 @@ async def pharmacy_order_paid_and_collected(s: Stack) -> Run:
                private=[c.patient.email, PHONE, MOMO, code, body["lines"][0]["product"],
                         *drugs],
                carried=[MOMO, body["lines"][0]["product"]])
+
+
+@representative_run(SponsorshipWorkflow, PaymentWorkflow)
+async def sponsorship_payment_refused(s: Stack) -> Run:
+    world = await make_world(s.sessions, s.settings)
+    created = await sponsor_consultation(s.api, world)
+    await pay_sponsorship(s.api, created, "fail")
+    sponsorship = f"sponsorship-{created['id']}"
+    await s.temporal.client.get_workflow_handle(sponsorship).result()
+    message = world.body()["message"]
+    return Run(workflow_ids=[sponsorship, payment_workflow_id(created["payment"]["id"])],
+               private=[world.sponsor.email, world.beneficiary.email, "+237670000321",
+                        message, "3 rue de Rivoli", "Aïcha Bello", "Jean Dupont"],
+               named=["Aïcha Bello", "Jean Dupont"])
 
 
 # --- the checks ---------------------------------------------------------------------------

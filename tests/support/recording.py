@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,10 +66,13 @@ async def save_history(handle: WorkflowHandle[Any, Any], path: Path, *,
 @asynccontextmanager
 async def recording_stack(
     configure: Callable[[Settings], Settings] = lambda settings: settings,
+    stand_ins: Sequence[type] = (),
 ) -> AsyncIterator[RecordingStack]:
     """The stack a recorder runs on, worker started. `configure` adjusts the settings
-    (a provider's local peer). In dev, the public dev payload key encrypts the recording,
-    as a production key would, and the replay tests decrypt it with the same key."""
+    (a provider's local peer); `stand_ins` are workflow classes that take the place of the
+    worker's workflows of the same type name (a process another branch writes). In dev, the
+    public dev payload key encrypts the recording, as a production key would, and the
+    replay tests decrypt it with the same key."""
     folder = Path(tempfile.mkdtemp(prefix="esame-histories-"))
     url = f"sqlite+aiosqlite:///{folder}/h.sqlite"
     await asyncio.to_thread(upgrade, url)
@@ -83,7 +86,9 @@ async def recording_stack(
         test_server_existing_path=str(BIN / "temporal-test-server"))
     try:
         await ensure_search_attributes(temporal_env.client, settings)
-        async with build_worker(temporal_env.client, WorkerDeps.from_settings(settings, sessions)):
+        worker = build_worker(temporal_env.client, WorkerDeps.from_settings(settings, sessions),
+                              stand_ins=stand_ins)
+        async with worker:
             yield RecordingStack(temporal_env, sessions, settings)
     finally:
         await temporal_env.shutdown()
