@@ -30,6 +30,7 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    opinions,
     patient_records,
     pharmacy,
     professionals,
@@ -116,6 +117,8 @@ def create_app(
     app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)
+    app.include_router(opinions.router)
+    app.include_router(opinions.doctor_router)
     app.include_router(pharmacy.router)
     app.include_router(requests.router)
     app.include_router(sponsorships.router)

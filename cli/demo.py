@@ -134,13 +134,49 @@ async def ask_demo_record_fill(
             f"({created['reference']}), paid with the sandbox")
 
 
+DEMO_OPINION = {
+    "reason": "Palpitations et essoufflement",
+    "symptoms": "Palpitations le soir, essoufflement en montant les escaliers depuis un mois.",
+    "illness_history": "Hypertension traitée depuis 2019 (AMLOR 5 mg). Pas d'antécédent "
+                       "cardiaque connu.",
+    "vitals": [{"type": "blood_pressure", "measured_at": "2026-11-28T07:30:00Z",
+                "systolic": 148, "diastolic": 92},
+               {"type": "heart_rate", "measured_at": "2026-11-28T07:30:00Z", "value": 96}],
+}
+
+
+async def draft_demo_opinion(
+    http: httpx.AsyncClient, *, email: str = DEMO_PATIENT_EMAIL,
+    password: str = DEMO_PASSWORD,
+) -> str:
+    """A complete draft opinion request from the demo patient to their first doctor, written
+    through the API (so its process runs), ready for "payer et transmettre"; skipped when
+    the patient has an opinion request already."""
+    headers = await _sign_in(http, email, password)
+    mine = await _json(await http.get("/api/v1/me/opinion-requests", headers=headers))
+    if mine["items"]:
+        return f"{email} has an opinion request already"
+    doctors = [d for d in (await _json(await http.get(
+        "/api/v1/me/doctors", headers=headers)))["items"] if d["status"] == "active"]
+    if not doctors:
+        raise DemoSetupFailed(f"{email} has no doctor to ask an opinion of")
+    # Dr Mbarga (dr.mbarga@esame.local) when there, to sign in as and answer.
+    doctor = next((d for d in doctors if d["last_name"] == "Mbarga"), doctors[0])
+    doctor_id = doctor["doctor_id"]
+    created = await _json(await http.post("/api/v1/opinion-requests", headers=headers,
+                                          json={"doctor_id": doctor_id, **DEMO_OPINION}), 201)
+    return (f"{email} has a draft opinion request {created['reference']} to submit "
+            "(Mes demandes)")
+
+
 def run_demo_processes(api_base_url: str) -> list[str]:
     """What `esame up` starts once the API answers (each step is skipped when done)."""
 
     async def run() -> list[str]:
         try:
             async with httpx.AsyncClient(base_url=api_base_url, timeout=30) as http:
-                return [await subscribe_demo_patient(http), await ask_demo_record_fill(http)]
+                return [await subscribe_demo_patient(http), await ask_demo_record_fill(http),
+                        await draft_demo_opinion(http)]
         except httpx.HTTPError as err:
             raise DemoSetupFailed(f"the API did not answer: {err}") from err
 

@@ -38,6 +38,8 @@ STATUS_PREFIX = {
     "SubscriptionWorkflow": "subscription_",
     "PurchaseWorkflow": "purchase_",
     "RecordFillWorkflow": "record_fill_",
+    # The demo patient's draft opinion request (cli/demo.py).
+    "OpinionRequestWorkflow": "opinion_",
     "AccountExistsNoticeWorkflow": None,
 }
 

@@ -23,6 +23,7 @@ from activities.care_links import CareLinkActivities
 from activities.consultations import ConsultationActivities
 from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
+from activities.opinions import OpinionActivities
 from activities.paid import PaidActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
@@ -44,6 +45,7 @@ from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
+from workflows.opinion import OpinionRequestWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
@@ -90,6 +92,7 @@ def workflows() -> list[type]:
         SubscriptionWorkflow,
         PurchaseWorkflow,
         RecordFillWorkflow,
+        OpinionRequestWorkflow,
         AppointmentWorkflow,
         PharmacyOrderWorkflow,
         SponsorshipWorkflow,
@@ -125,6 +128,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         billing.credit_purchase,
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
+        *OpinionActivities(deps.settings, deps.sessions, messaging).all(),
         *SponsorshipActivities(deps.sessions, messaging).all(),
         *PaidActivities().all(),
         *AppointmentActivities(deps.sessions).all(),

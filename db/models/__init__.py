@@ -28,6 +28,7 @@ from db.models.billing import (
 )
 from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
+from db.models.opinions import OpinionAttachmentRow, OpinionMessageRow, OpinionRequestRow
 from db.models.pharmacy import PharmacyOrder, PharmacyOrderItem, ProformaLine
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -82,6 +83,9 @@ __all__ = [
     "IdempotencyRecord",
     "Invitation",
     "Message",
+    "OpinionAttachmentRow",
+    "OpinionMessageRow",
+    "OpinionRequestRow",
     "PasswordReset",
     "PasswordResetAttempt",
     "Pharmacy",

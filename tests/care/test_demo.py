@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.worker import Worker
 
-from cli.demo import ask_demo_record_fill, subscribe_demo_patient
+from cli.demo import ask_demo_record_fill, draft_demo_opinion, subscribe_demo_patient
 from db.engine import SessionMaker
 from db.models import CareLink, Consultation, Invoice, PrescriptionItem, Subscription, User
 from db.seed import DEMO_PASSWORD, DEMO_PATIENT_EMAIL, seed_demo_data
@@ -83,3 +83,18 @@ async def test_the_demo_doctor_finds_a_record_to_fill_in(
     record = await api.get(f"/api/v1/patients/{fill['patient']['id']}/record", headers=doctor)
     assert record.status_code == 200, record.text
     assert "already" in await ask_demo_record_fill(api, wait=30)
+
+
+async def test_the_demo_patient_has_a_draft_opinion_request_to_submit(
+    sessions: SessionMaker, api: httpx.AsyncClient, worker: Worker
+) -> None:
+    await seed_demo_data(sessions)
+    await subscribe_demo_patient(api, wait=30)
+    done = await draft_demo_opinion(api)
+    assert "draft opinion request AVIS-" in done
+    headers = await _sign_in(api)
+    (draft,) = (await api.get("/api/v1/me/opinion-requests", headers=headers)).json()["items"]
+    assert draft["status"] == "draft" and draft["symptoms"] and draft["illness_history"]
+    doctors = (await api.get("/api/v1/me/doctors", headers=headers)).json()["items"]
+    assert draft["doctor_id"] in {d["doctor_id"] for d in doctors}
+    assert "already" in await draft_demo_opinion(api)
