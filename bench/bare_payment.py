@@ -6,6 +6,7 @@ and its timed wait, the child with its summary and search attributes, the four
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from temporalio import activity, workflow
@@ -29,9 +30,10 @@ async def bare_step(step: str) -> str:
 class BarePaymentWorkflow:
     def __init__(self) -> None:
         self._paid = False
+        self._refund_asked = False
 
     @workflow.run
-    async def run(self, parent_id: str) -> str:
+    async def run(self, parent_id: str, refundable_seconds: int = 0) -> str:
         if workflow.patched("status-from-the-first-task"):
             _show("payment_pending")
         await workflow.execute_activity(bare_step, "create", start_to_close_timeout=TIMEOUT)
@@ -43,11 +45,20 @@ class BarePaymentWorkflow:
         await workflow.execute_activity(bare_step, "invoice", start_to_close_timeout=TIMEOUT)
         await workflow.get_external_workflow_handle(parent_id).signal("payment_settled",
                                                                       "succeeded")
+        if refundable_seconds > 0:
+            # A refundable payment (an appointment's, an opinion's) stays open for a refund.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._refund_asked,
+                                              timeout=timedelta(seconds=refundable_seconds))
         return "succeeded"
 
     @workflow.signal(name="provider_event")
     def provider_event(self, _: str) -> None:
         self._paid = True
+
+    @workflow.signal(name="refund")
+    def refund(self, _: str) -> None:
+        self._refund_asked = True
 
 
 @workflow.defn

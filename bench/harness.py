@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
@@ -125,6 +125,13 @@ async def postgres_available() -> bool:
         return False
     finally:
         await engine.dispose()
+
+
+async def chosen_database() -> str | None:
+    """PostgreSQL when asked for (ESAME_BENCH_POSTGRES_URL; its schema is reset) and up,
+    else None: SQLite."""
+    wanted = os.environ.get("ESAME_BENCH_POSTGRES_URL")
+    return wanted if wanted and await postgres_available() else None
 
 
 async def _fresh_database(database_url: str | None) -> str:
@@ -252,6 +259,26 @@ async def bare_worker(temporal: WorkflowEnvironment, module: str) -> AsyncIterat
         yield task_queue
     finally:
         _stop(process)
+
+
+async def until(check: Callable[[], Awaitable[Any]], within: float = 60) -> Any:
+    """What `check` answers once it answers something, polled every 50 ms; fails past
+    `within` seconds (a process that never gets there)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        found = await check()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not there within {within} s")
+        await asyncio.sleep(0.05)
+
+
+async def shows_status(handle: WorkflowHandle[Any, Any], status: str) -> bool:
+    """Whether the workflow's `EsameStatus` is `status` (a bare baseline's progress)."""
+    description = await handle.describe()
+    shown = {p.key.name: p.value for p in description.typed_search_attributes}
+    return shown.get("EsameStatus") == status
 
 
 def percentile(samples: list[float], pct: float) -> float:
