@@ -14,18 +14,8 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from bench.bare_appointment import DOCTOR_ID, STATUS
-from bench.bare_payment import PATIENT_ID
-from bench.harness import (
-    Result,
-    Stack,
-    bare_worker,
-    chosen_database,
-    rates_abba,
-    shows_status,
-    stack,
-    until,
-)
+from bench.bare_payment import DOCTOR_ID, PATIENT_ID, STATUS
+from bench.harness import Result, Stack, against_bare, rate_result, shows_status, until
 from db.base import utcnow
 from tests.appointments.support import World, a_doctor, a_patient_of, book
 from tests.payments.support import checkout
@@ -87,15 +77,8 @@ async def _bare_appointment(client: Client, task_queue: str) -> None:
 
 
 async def run(temporal: WorkflowEnvironment) -> list[Result]:
-    database_url = await chosen_database()
-    async with bare_worker(temporal, "bench.bare_appointment") as task_queue, \
-            stack(temporal, database_url) as s:
-        work = await _bookings(s, APPOINTMENTS + WARM_UP)
-        api_rate, bare_rate = await rates_abba(
-            lambda: _bare_appointment(temporal.client, task_queue),
-            lambda: _api_appointment(s, work), count=APPOINTMENTS, concurrency=CONCURRENCY,
-            warm_up=WARM_UP)
-    print(f"  appointments through the API: {api_rate:.2f}/s, bare Temporal: "
-          f"{bare_rate:.2f}/s")
-    return [Result(name="appointments_per_second", value=api_rate, unit="appointments/s",
-                   baseline=bare_rate, goal="ratio >= 0.8", lower_is_better=False)]
+    rates = await against_bare(
+        temporal, "bench.bare_appointment", lambda s: _bookings(s, APPOINTMENTS + WARM_UP),
+        _bare_appointment, _api_appointment,
+        count=APPOINTMENTS, concurrency=CONCURRENCY, warm_up=WARM_UP)
+    return rate_result("appointments_per_second", "appointments/s", "appointments", rates)

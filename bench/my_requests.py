@@ -12,13 +12,20 @@ them), not by running 3000 processes.
 from __future__ import annotations
 
 import itertools
-import time
 from datetime import timedelta
 from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from bench.harness import POSTGRES_URL, Result, Stack, percentile, postgres_available, stack
+from bench.harness import (
+    POSTGRES_URL,
+    Result,
+    Stack,
+    percentile,
+    postgres_available,
+    stack,
+    timed_get,
+)
 from db.base import utcnow
 from db.queries.requests import record_request
 from domain.accounts import Role
@@ -64,12 +71,8 @@ async def _measure(label: str, temporal: WorkflowEnvironment, url: str | None) -
             await _requests_of(s, other, doctor, pharmacist.extra["pharmacy_id"], numbers)
         headers = patient.headers
 
-        async def timed(path: str, params: dict[str, str] | None = None) -> Any:
-            start = time.perf_counter()
-            response = await s.http.get(path, params=params, headers=headers)
-            elapsed = (time.perf_counter() - start) * 1000
-            assert response.status_code == 200, response.text
-            return elapsed, response.json()
+        async def timed(path: str, params: dict[str, str] | None = None) -> tuple[float, Any]:
+            return await timed_get(s.http, path, headers, params)
 
         list_path, me_path = "/api/v1/me/requests", "/api/v1/me"
         _, first = await timed(list_path)

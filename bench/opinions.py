@@ -12,18 +12,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from bench.bare_appointment import DOCTOR_ID
-from bench.bare_payment import PATIENT_ID
-from bench.harness import (
-    Result,
-    Stack,
-    bare_worker,
-    chosen_database,
-    rates_abba,
-    shows_status,
-    stack,
-    until,
-)
+from bench.bare_payment import DOCTOR_ID, PATIENT_ID
+from bench.harness import Result, Stack, against_bare, rate_result, shows_status, until
 from tests.opinions.flows import SUMMARY
 from tests.opinions.support import People, people
 from tests.payments.support import checkout
@@ -86,14 +76,8 @@ async def _bare_opinion(client: Client, task_queue: str) -> None:
 
 
 async def run(temporal: WorkflowEnvironment) -> list[Result]:
-    database_url = await chosen_database()
-    async with bare_worker(temporal, "bench.bare_opinion") as task_queue, \
-            stack(temporal, database_url) as s:
-        work = await _askers(s, OPINIONS + WARM_UP)
-        api_rate, bare_rate = await rates_abba(
-            lambda: _bare_opinion(temporal.client, task_queue),
-            lambda: _api_opinion(s, work), count=OPINIONS, concurrency=CONCURRENCY,
-            warm_up=WARM_UP)
-    print(f"  opinions through the API: {api_rate:.2f}/s, bare Temporal: {bare_rate:.2f}/s")
-    return [Result(name="opinions_per_second", value=api_rate, unit="opinions/s",
-                   baseline=bare_rate, goal="ratio >= 0.8", lower_is_better=False)]
+    rates = await against_bare(
+        temporal, "bench.bare_opinion", lambda s: _askers(s, OPINIONS + WARM_UP),
+        _bare_opinion, _api_opinion,
+        count=OPINIONS, concurrency=CONCURRENCY, warm_up=WARM_UP)
+    return rate_result("opinions_per_second", "opinions/s", "opinions", rates)
