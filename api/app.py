@@ -30,9 +30,12 @@ from api.routers import (
     drugs,
     health,
     invitations,
+    opinions,
+    patient_records,
     pharmacy,
     professionals,
     record,
+    record_fills,
     requests,
     sandbox,
     sponsorships,
@@ -103,6 +106,8 @@ def create_app(
     app.include_router(agendas.slots_router)
     app.include_router(appointments.router)
     app.include_router(record.router)
+    app.include_router(patient_records.router)
+    app.include_router(record_fills.router)
     app.include_router(documents.router)
     app.include_router(drugs.router)
     app.include_router(vitals.router)
@@ -112,6 +117,8 @@ def create_app(
     app.include_router(temporal_codec.router)
     app.include_router(billing.router)
     app.include_router(consultations.router)
+    app.include_router(opinions.router)
+    app.include_router(opinions.doctor_router)
     app.include_router(pharmacy.router)
     app.include_router(requests.router)
     app.include_router(sponsorships.router)

@@ -86,6 +86,14 @@ def _practitioner(item: r.AttendingDoctor) -> dict[str, Any]:
     return practitioner
 
 
+def _recorder(author: r.RecordAuthor | None, subject: dict[str, str]) -> dict[str, Any]:
+    """Who wrote an entry: a doctor during a record fill, or the patient."""
+    if author is None or author.role != "doctor":
+        return dict(subject)
+    return {"identifier": {"system": f"{ESAME}/doctor-id", "value": author.id},
+            "display": f"Dr {author.first_name} {author.last_name}"}
+
+
 def _condition(item: r.Antecedent, subject: dict[str, str]) -> dict[str, Any]:
     condition: dict[str, Any] = {
         "resourceType": "Condition",
@@ -96,6 +104,7 @@ def _condition(item: r.Antecedent, subject: dict[str, str]) -> dict[str, Any]:
         "code": {"text": item.description},
         "subject": subject,
         "recordedDate": item.created_at.isoformat(),
+        "recorder": _recorder(item.author, subject),
     }
     if item.onset_date:
         condition["onsetDateTime"] = item.onset_date.isoformat()
@@ -108,6 +117,7 @@ def _allergy(item: r.Allergy, subject: dict[str, str]) -> dict[str, Any]:
         "code": {"text": item.substance},
         "patient": subject,
         "recordedDate": item.created_at.isoformat(),
+        "recorder": _recorder(item.author, subject),
     }
     if item.severity:
         allergy["criticality"] = _CRITICALITY[item.severity.value]
@@ -130,6 +140,7 @@ def _medication(item: r.Treatment, subject: dict[str, str]) -> dict[str, Any]:
         "medicationCodeableConcept": medication,
         "subject": subject,
         "dateAsserted": item.created_at.isoformat(),
+        "informationSource": _recorder(item.author, subject),
     }
     if item.since:
         statement["effectivePeriod"] = {"start": item.since.isoformat()}

@@ -125,6 +125,16 @@ class Durations(BaseModel):
     grace_period: timedelta = timedelta(days=7)
     # Agendas: no slot is offered (or can be booked) sooner than this from now.
     booking_min_notice: timedelta = timedelta(hours=1)
+    # A paid record fill: the doctor may read and add to the record this long, then the
+    # fill expires and the patient is refunded.
+    record_fill_within: timedelta = timedelta(days=7)
+    # Opinion requests: the answer is due this long after payment (time waiting for the
+    # patient excluded), the wait for the patient's answer at most this long in all, the
+    # thread open this long after the answer, an untouched draft closed after this long.
+    opinion_answer_within: timedelta = timedelta(days=3)
+    opinion_patient_wait: timedelta = timedelta(days=3)
+    opinion_follow_up: timedelta = timedelta(days=7)
+    opinion_draft_expires: timedelta = timedelta(days=30)
     # Appointments: an unpaid hold keeps its slot this long; a Mobile Money payment still
     # pending at the provider extends it once, up to `appointment_hold_max` from the booking.
     appointment_hold: timedelta = timedelta(minutes=15)

@@ -38,3 +38,7 @@ def subscription_workflow_id(subscription_id: str) -> str:
 
 def password_reset_workflow_id(reset_id: str) -> str:
     return f"password-reset-{reset_id}"
+
+
+def opinion_workflow_id(request_id: str) -> str:
+    return f"opinion-{request_id}"

@@ -16,8 +16,10 @@ from domain.templates.account_settings import ACCOUNT_SETTINGS_TEMPLATES
 from domain.templates.accounts import ACCOUNT_TEMPLATES
 from domain.templates.appointments import APPOINTMENT_TEMPLATES
 from domain.templates.billing import BILLING_TEMPLATES
+from domain.templates.opinions import OPINION_TEMPLATES
 from domain.templates.pharmacy import PHARMACY_TEMPLATES
 from domain.templates.professionals import PROFESSIONAL_TEMPLATES
+from domain.templates.record_fills import RECORD_FILL_TEMPLATES
 from domain.templates.sponsorships import SPONSORSHIP_TEMPLATES
 
 
@@ -79,6 +81,8 @@ TEMPLATES: Templates = {
     **ACCOUNT_SETTINGS_TEMPLATES,
     **BILLING_TEMPLATES,
     **PROFESSIONAL_TEMPLATES,
+    **RECORD_FILL_TEMPLATES,
+    **OPINION_TEMPLATES,
     **APPOINTMENT_TEMPLATES,
     **PHARMACY_TEMPLATES,
     **SPONSORSHIP_TEMPLATES,

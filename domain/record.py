@@ -49,6 +49,17 @@ class DocumentType(StrEnum):
 # Input models check what people type; the models read back (below each) take what is
 # stored as it is, so that a value stored before a rule existed never breaks a read.
 
+class RecordAuthor(BaseModel):
+    """Who wrote a record entry: the patient, or a doctor during a record fill."""
+
+    id: str
+    role: str = Field(description="`patient` or `doctor`.")
+    first_name: str
+    last_name: str
+    record_fill_id: str | None = Field(
+        default=None, description="The record fill during which a doctor wrote it.")
+
+
 class AntecedentIn(BaseModel):
     category: AntecedentCategory
     description: Annotated[MultiLineText, Field(max_length=2000)]
@@ -61,6 +72,7 @@ class Antecedent(BaseModel):
     description: str
     onset_date: date | None = None
     created_at: datetime
+    author: RecordAuthor | None = None
 
 
 class AllergyIn(BaseModel):
@@ -75,6 +87,7 @@ class Allergy(BaseModel):
     reaction: str | None = None
     severity: Severity | None = None
     created_at: datetime
+    author: RecordAuthor | None = None
 
 
 class TreatmentIn(BaseModel):
@@ -99,6 +112,7 @@ class Treatment(BaseModel):
     frequency: str | None
     since: date | None
     created_at: datetime
+    author: RecordAuthor | None = None
 
 
 class NewDoctor(BaseModel):

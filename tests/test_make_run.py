@@ -37,6 +37,9 @@ STATUS_PREFIX = {
     "PaymentWorkflow": "payment_",
     "SubscriptionWorkflow": "subscription_",
     "PurchaseWorkflow": "purchase_",
+    "RecordFillWorkflow": "record_fill_",
+    # The demo patient's draft opinion request (cli/demo.py).
+    "OpinionRequestWorkflow": "opinion_",
     "AccountExistsNoticeWorkflow": None,
 }
 

@@ -23,12 +23,14 @@ from activities.care_links import CareLinkActivities
 from activities.consultations import ConsultationActivities
 from activities.invitations import InvitationActivities
 from activities.messaging import MessagingActivities
+from activities.opinions import OpinionActivities
 from activities.paid import PaidActivities
 from activities.password_resets import PasswordResetActivities
 from activities.payments import PaymentActivities
 from activities.pharmacy import PharmacyActivities
 from activities.plans import PlanActivities
 from activities.professionals import ProfessionalActivities
+from activities.record_fills import RecordFillActivities
 from activities.sponsorships import SponsorshipActivities
 from core.settings import Settings
 from core.temporal_client import connect_temporal, ensure_search_attributes
@@ -43,11 +45,13 @@ from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
+from workflows.opinion import OpinionRequestWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.record_fill import RecordFillWorkflow
 from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
@@ -87,6 +91,8 @@ def workflows() -> list[type]:
         PaymentWorkflow,
         SubscriptionWorkflow,
         PurchaseWorkflow,
+        RecordFillWorkflow,
+        OpinionRequestWorkflow,
         AppointmentWorkflow,
         PharmacyOrderWorkflow,
         SponsorshipWorkflow,
@@ -114,6 +120,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         *care_links.all(),
         *password_resets.all(),
         *professionals.all(),
+        *RecordFillActivities(deps.settings, deps.sessions, messaging).all(),
         payments.create_payment, payments.check_payment_status, payments.record_payment_status,
         payments.issue_invoice, payments.refund_payment, payments.cancel_payment,
         payments.check_refund_status, payments.record_refund_failed, payments.save_card,
@@ -121,6 +128,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         billing.credit_purchase,
         *ConsultationActivities(deps.sessions).all(),
         *PlanActivities(deps.sessions).all(),
+        *OpinionActivities(deps.settings, deps.sessions, messaging).all(),
         *SponsorshipActivities(deps.sessions, messaging).all(),
         *PaidActivities().all(),
         *AppointmentActivities(deps.sessions).all(),

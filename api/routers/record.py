@@ -47,21 +47,30 @@ def document_out(row: Document) -> r.Document:
                       uploaded_at=row.uploaded_at)
 
 
-def antecedent_out(row: Antecedent) -> r.Antecedent:
+def author_out(user: User | None, fill_id: str | None) -> r.RecordAuthor | None:
+    if user is None:
+        return None
+    return r.RecordAuthor(id=user.id, role=user.role, first_name=user.first_name,
+                          last_name=user.last_name, record_fill_id=fill_id)
+
+
+def antecedent_out(row: Antecedent, author: User | None = None) -> r.Antecedent:
     return r.Antecedent(id=row.id, category=r.AntecedentCategory(row.category),
                         description=row.description, onset_date=row.onset_date,
-                        created_at=row.created_at)
+                        created_at=row.created_at,
+                        author=author_out(author, row.record_fill_id))
 
 
-def allergy_out(row: Allergy) -> r.Allergy:
+def allergy_out(row: Allergy, author: User | None = None) -> r.Allergy:
     return r.Allergy(id=row.id, substance=row.substance, reaction=row.reaction,
                      severity=r.Severity(row.severity) if row.severity else None,
-                     created_at=row.created_at)
+                     created_at=row.created_at, author=author_out(author, row.record_fill_id))
 
 
-def treatment_out(row: Treatment) -> r.Treatment:
+def treatment_out(row: Treatment, author: User | None = None) -> r.Treatment:
     return r.Treatment(id=row.id, drug_id=row.drug_id, name=row.name, dosage=row.dosage,
-                       frequency=row.frequency, since=row.since, created_at=row.created_at)
+                       frequency=row.frequency, since=row.since, created_at=row.created_at,
+                       author=author_out(author, row.record_fill_id))
 
 
 def attending_out(
@@ -87,6 +96,17 @@ async def load_record(session: AsyncSession, patient_id: str) -> r.Record:
         )
         return list(result)
 
+    antecedents = await rows(Antecedent, Antecedent.created_at)
+    allergies = await rows(Allergy, Allergy.created_at)
+    treatments = await rows(Treatment, Treatment.created_at)
+    # An entry without an author is the patient's own (written before authors were kept).
+    author_ids = {row.author_id or patient_id for row in (*antecedents, *allergies, *treatments)}
+    authors = {u.id: u for u in await session.scalars(
+        select(User).where(User.id.in_(author_ids)))} if author_ids else {}
+
+    def by(row: Any) -> User | None:
+        return authors.get(row.author_id or patient_id)
+
     attending = await session.execute(
         select(AttendingDoctor, User, DoctorProfile)
         .outerjoin(User, User.id == AttendingDoctor.doctor_id)
@@ -99,12 +119,53 @@ async def load_record(session: AsyncSession, patient_id: str) -> r.Record:
         .order_by(Document.uploaded_at.desc(), Document.id.desc())
     )
     return r.Record(
-        antecedents=[antecedent_out(x) for x in await rows(Antecedent, Antecedent.created_at)],
-        allergies=[allergy_out(x) for x in await rows(Allergy, Allergy.created_at)],
-        treatments=[treatment_out(x) for x in await rows(Treatment, Treatment.created_at)],
+        antecedents=[antecedent_out(x, by(x)) for x in antecedents],
+        allergies=[allergy_out(x, by(x)) for x in allergies],
+        treatments=[treatment_out(x, by(x)) for x in treatments],
         attending_doctors=[attending_out(a, u, p) for a, u, p in attending.tuples()],
         documents=[document_out(d) for d in documents],
     )
+
+
+# --- adding entries: the patient's own routes and a doctor's during a record fill ---------
+
+async def insert_antecedent(session: AsyncSession, body: r.AntecedentIn, patient_id: str,
+                            author: User, fill_id: str | None = None) -> r.Antecedent:
+    row = Antecedent(patient_id=patient_id, category=body.category.value,
+                     description=body.description, onset_date=body.onset_date,
+                     author_id=author.id, record_fill_id=fill_id)
+    session.add(row)
+    await session.commit()
+    return antecedent_out(row, author)
+
+
+async def insert_allergy(session: AsyncSession, body: r.AllergyIn, patient_id: str,
+                         author: User, fill_id: str | None = None) -> r.Allergy:
+    row = Allergy(patient_id=patient_id, substance=body.substance, reaction=body.reaction,
+                  severity=body.severity.value if body.severity else None,
+                  author_id=author.id, record_fill_id=fill_id)
+    session.add(row)
+    await session.commit()
+    return allergy_out(row, author)
+
+
+async def insert_treatment(session: AsyncSession, body: r.TreatmentIn, patient_id: str,
+                           author: User, fill_id: str | None = None) -> r.Treatment:
+    name = body.name
+    if body.drug_id is not None:
+        drug = await session.get(DrugProduct, body.drug_id)
+        if drug is None:
+            raise Problem(422, "This drug is not in the catalogue.",
+                          errors=[{"location": "body",
+                                   "field": "drug_id", "message": "unknown drug"}])
+        name = name or drug.name
+    assert name is not None  # TreatmentIn requires drug_id or name
+    row = Treatment(patient_id=patient_id, drug_id=body.drug_id, name=name,
+                    dosage=body.dosage, frequency=body.frequency, since=body.since,
+                    author_id=author.id, record_fill_id=fill_id)
+    session.add(row)
+    await session.commit()
+    return treatment_out(row, author)
 
 
 @router.get("", response_model=r.Record)
@@ -118,21 +179,13 @@ async def add_antecedent(
     body: r.AntecedentIn, user: ActivePatient, session: SessionDep
 ) -> r.Antecedent:
     """Add a medical, surgical, family or obstetric antecedent to the record."""
-    row = Antecedent(patient_id=user.id, category=body.category.value,
-                     description=body.description, onset_date=body.onset_date)
-    session.add(row)
-    await session.commit()
-    return antecedent_out(row)
+    return await insert_antecedent(session, body, user.id, user)
 
 
 @router.post("/allergies", status_code=201, response_model=r.Allergy)
 async def add_allergy(body: r.AllergyIn, user: ActivePatient, session: SessionDep) -> r.Allergy:
     """Add an allergy to the record."""
-    row = Allergy(patient_id=user.id, substance=body.substance, reaction=body.reaction,
-                  severity=body.severity.value if body.severity else None)
-    session.add(row)
-    await session.commit()
-    return allergy_out(row)
+    return await insert_allergy(session, body, user.id, user)
 
 
 @router.post("/treatments", status_code=201, response_model=r.Treatment)
@@ -140,20 +193,7 @@ async def add_treatment(
     body: r.TreatmentIn, user: ActivePatient, session: SessionDep
 ) -> r.Treatment:
     """Add a treatment to the record, from the drug catalogue or by name."""
-    name = body.name
-    if body.drug_id is not None:
-        drug = await session.get(DrugProduct, body.drug_id)
-        if drug is None:
-            raise Problem(422, "This drug is not in the catalogue.",
-                          errors=[{"location": "body",
-                                   "field": "drug_id", "message": "unknown drug"}])
-        name = name or drug.name
-    assert name is not None  # TreatmentIn requires drug_id or name
-    row = Treatment(patient_id=user.id, drug_id=body.drug_id, name=name, dosage=body.dosage,
-                    frequency=body.frequency, since=body.since)
-    session.add(row)
-    await session.commit()
-    return treatment_out(row)
+    return await insert_treatment(session, body, user.id, user)
 
 
 @router.post("/attending-doctors", status_code=201, response_model=r.AttendingDoctor)

@@ -28,6 +28,7 @@ from db.models.billing import (
 )
 from db.models.consultations import Consultation, PrescriptionItem
 from db.models.drugs import DrugProduct, DrugToken
+from db.models.opinions import OpinionAttachmentRow, OpinionMessageRow, OpinionRequestRow
 from db.models.pharmacy import PharmacyOrder, PharmacyOrderItem, ProformaLine
 from db.models.platform import AuditEntry, IdempotencyRecord, Message, RateLimitEvent
 from db.models.record import (
@@ -42,6 +43,7 @@ from db.models.record import (
     VitalShareType,
     VitalSign,
 )
+from db.models.record_fills import RecordFill, RecordFillGrant
 from db.models.references import ReferenceCounter
 from db.models.requests import RequestIndexEntry
 from db.models.sponsorships import Sponsorship
@@ -81,9 +83,14 @@ __all__ = [
     "IdempotencyRecord",
     "Invitation",
     "Message",
+    "OpinionAttachmentRow",
+    "OpinionMessageRow",
+    "OpinionRequestRow",
     "PasswordReset",
     "PasswordResetAttempt",
     "Pharmacy",
+    "RecordFill",
+    "RecordFillGrant",
     "PrescriptionItem",
     "ProfessionalVerification",
     "RateLimitEvent",

@@ -25,6 +25,11 @@ class Antecedent(Base):
     category: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)
     onset_date: Mapped[date | None] = mapped_column(Date)
+    # Who wrote the entry: the patient (NULL in rows from before authorship was kept, or
+    # the patient's id), or a doctor during a record fill (`record_fill_id`).
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    record_fill_id: Mapped[str | None] = mapped_column(ForeignKey("record_fills.id"),
+                                                       index=True)
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -36,6 +41,11 @@ class Allergy(Base):
     substance: Mapped[str] = mapped_column(String(200))
     reaction: Mapped[str | None] = mapped_column(String(500))
     severity: Mapped[str | None] = mapped_column(String(16))
+    # Who wrote the entry: the patient (NULL in rows from before authorship was kept, or
+    # the patient's id), or a doctor during a record fill (`record_fill_id`).
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    record_fill_id: Mapped[str | None] = mapped_column(ForeignKey("record_fills.id"),
+                                                       index=True)
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -51,6 +61,11 @@ class Treatment(Base):
     dosage: Mapped[str | None] = mapped_column(String(200))
     frequency: Mapped[str | None] = mapped_column(String(200))
     since: Mapped[date | None] = mapped_column(Date)
+    # Who wrote the entry: the patient (NULL in rows from before authorship was kept, or
+    # the patient's id), or a doctor during a record fill (`record_fill_id`).
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    record_fill_id: Mapped[str | None] = mapped_column(ForeignKey("record_fills.id"),
+                                                       index=True)
     created_at: Mapped[datetime] = created_at_column()
 
 

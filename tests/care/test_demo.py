@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.worker import Worker
 
-from cli.demo import subscribe_demo_patient
+from cli.demo import ask_demo_record_fill, draft_demo_opinion, subscribe_demo_patient
 from db.engine import SessionMaker
 from db.models import CareLink, Consultation, Invoice, PrescriptionItem, Subscription, User
 from db.seed import DEMO_PASSWORD, DEMO_PATIENT_EMAIL, seed_demo_data
@@ -16,9 +16,9 @@ from db.seed import DEMO_PASSWORD, DEMO_PATIENT_EMAIL, seed_demo_data
 pytestmark = pytest.mark.db
 
 
-async def _sign_in(http: httpx.AsyncClient) -> dict[str, str]:
+async def _sign_in(http: httpx.AsyncClient, email: str = DEMO_PATIENT_EMAIL) -> dict[str, str]:
     token = await http.post("/api/v1/auth/token",
-                            data={"username": DEMO_PATIENT_EMAIL, "password": DEMO_PASSWORD})
+                            data={"username": email, "password": DEMO_PASSWORD})
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
@@ -68,3 +68,33 @@ async def test_the_demo_patient_subscribes_through_the_api_once(
         assert await session.scalar(select(func.count()).select_from(Invoice).where(
             Invoice.user_id == patient_id)) == 1
         assert await session.scalar(select(func.count()).select_from(PrescriptionItem)) == 2
+
+
+async def test_the_demo_doctor_finds_a_record_to_fill_in(
+    sessions: SessionMaker, api: httpx.AsyncClient, worker: Worker
+) -> None:
+    await seed_demo_data(sessions)
+    done = await ask_demo_record_fill(api, wait=30)
+    assert "asked Dr Fotso to fill in their record (DOS-" in done
+    doctor = await _sign_in(api, "dr.fotso@esame.local")
+    (fill,) = (await api.get("/api/v1/doctor/record-fill-requests",
+                             headers=doctor)).json()["items"]
+    assert fill["status"] == "in_progress" and fill["note"].startswith("Merci")
+    record = await api.get(f"/api/v1/patients/{fill['patient']['id']}/record", headers=doctor)
+    assert record.status_code == 200, record.text
+    assert "already" in await ask_demo_record_fill(api, wait=30)
+
+
+async def test_the_demo_patient_has_a_draft_opinion_request_to_submit(
+    sessions: SessionMaker, api: httpx.AsyncClient, worker: Worker
+) -> None:
+    await seed_demo_data(sessions)
+    await subscribe_demo_patient(api, wait=30)
+    done = await draft_demo_opinion(api)
+    assert "draft opinion request AVIS-" in done
+    headers = await _sign_in(api)
+    (draft,) = (await api.get("/api/v1/me/opinion-requests", headers=headers)).json()["items"]
+    assert draft["status"] == "draft" and draft["symptoms"] and draft["illness_history"]
+    doctors = (await api.get("/api/v1/me/doctors", headers=headers)).json()["items"]
+    assert draft["doctor_id"] in {d["doctor_id"] for d in doctors}
+    assert "already" in await draft_demo_opinion(api)

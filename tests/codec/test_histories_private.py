@@ -42,8 +42,10 @@ from domain.professionals import professional_verification_workflow_id
 from tests.accounts.flows import PROFILE, activate, delivered, new_email, register
 from tests.appointments.support import World, a_doctor, a_patient_of, book, status_is
 from tests.codec.support import payloads_in
+from tests.opinions.flows import SUMMARY, paid_request
 from tests.payments.support import checkout, eventually, paying_patient, payment_fields
 from tests.pharmacy.support import billing_address, cast, proforma_body, quote, request
+from tests.record_fills.support import ask, patient_and_doctor, pay
 from tests.sponsorships.flows import pay as pay_sponsorship
 from tests.sponsorships.flows import sponsor as sponsor_consultation
 from tests.sponsorships.world import make_world
@@ -55,11 +57,13 @@ from workflows.appointment import AppointmentWorkflow
 from workflows.doctor_link import DoctorLinkWorkflow
 from workflows.former_names import FORMER_NAMES
 from workflows.invitation import InvitationWorkflow
+from workflows.opinion import OpinionRequestWorkflow
 from workflows.password_reset import PasswordResetWorkflow
 from workflows.payment import PaymentWorkflow
 from workflows.pharmacy_order import PharmacyOrderWorkflow
 from workflows.professional_verification import ProfessionalVerificationWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.record_fill import RecordFillWorkflow
 from workflows.sponsorship import SponsorshipWorkflow
 from workflows.subscription import SubscriptionWorkflow
 
@@ -249,6 +253,62 @@ async def subscription_paid_by_card(s: Stack) -> Run:
     return Run(workflow_ids=[f"subscription-{created.json()['subscription_id']}",
                              payment_workflow_id(payment["id"])],
                private=[user.email, PHONE, ADDRESS], carried=[user.email, PHONE])
+
+
+@representative_run(RecordFillWorkflow, PaymentWorkflow)
+async def record_fill_completed(s: Stack) -> Run:
+    """A patient pays their doctor to fill in their record; the doctor adds an antecedent and
+    completes: neither the patient's note, the entry nor the doctor's note reaches Temporal."""
+    pair = await patient_and_doctor(s.sessions, s.settings, s.api)
+    note = "Merci de reprendre mes antécédents cardiaques"
+    entry = "Hypertension artérielle depuis 2019"
+    closing = "Dossier repris avec vos bilans de mars"
+    created = await ask(s.api, pair, note=note)
+    assert created.status_code == 201, created.text
+    fill = await pay(s.api, pair, created.json())
+    added = await s.api.post(f"/api/v1/patients/{pair.patient.id}/record/antecedents",
+                             json={"category": "medical", "description": entry},
+                             headers=pair.doctor.headers)
+    assert added.status_code == 201, added.text
+    done = await s.api.post(f"/api/v1/doctor/record-fill-requests/{fill['id']}/complete",
+                            json={"note": closing}, headers=pair.doctor.headers)
+    assert done.status_code == 200, done.text
+    workflow_id = f"record-fill-{fill['id']}"
+    await s.temporal.client.get_workflow_handle(workflow_id).result()
+    return Run(workflow_ids=[workflow_id, payment_workflow_id(fill["payment_id"])],
+               private=[pair.patient.email, pair.doctor.email, note, entry, closing,
+                        ADDRESS])
+
+
+@representative_run(OpinionRequestWorkflow, PaymentWorkflow)
+async def opinion_answered(s: Stack) -> Run:
+    """A medical opinion: drafted with an allergy and a document attached, a message, paid
+    by card, asked about, answered with a prescription."""
+    draft = await paid_request(s.api, s.sessions, s.settings)
+    p, d = draft.who.patient.headers, draft.who.doctor.headers
+    url, doctor_url = (f"/api/v1/opinion-requests/{draft.id}",
+                       f"/api/v1/doctor/opinion-requests/{draft.id}")
+    question, reply = "La douleur irradie-t-elle ?", "Oui, vers le bras gauche."
+    opinion = "Angor probable : épreuve d'effort."
+    assert (await s.api.post(f"{doctor_url}/ask", headers=d,
+                             json={"question": question})).status_code == 200
+    assert (await s.api.post(f"{url}/messages", headers=p,
+                             json={"text": reply})).status_code == 201
+
+    async def in_review() -> bool:
+        got = (await s.api.get(url, headers=p)).json()
+        return bool(got["status"] == "in_review")
+
+    await eventually(in_review)
+    answered = await s.api.post(f"{doctor_url}/answer", headers=d, json={
+        "opinion": opinion, "prescriptions": [
+            {"name": "Trinitrine spray", "dosage": "1 bouffée", "quantity": 1}]})
+    assert answered.status_code == 200, answered.text
+    payment_id = (await s.api.get(url, headers=p)).json()["payment_id"]
+    return Run(workflow_ids=[f"opinion-{draft.id}", payment_workflow_id(payment_id)],
+               private=[draft.who.patient.email, draft.who.doctor.email, "Douleurs thoraciques",
+                        *SUMMARY.values(), "Pénicilline", "ecg.pdf", question, reply, opinion,
+                        "Trinitrine spray"])
 
 
 @representative_run(AppointmentWorkflow, PaymentWorkflow)
