@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
-from temporalio.workflow import ChildWorkflowHandle
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from domain.errors import BusinessError
 from domain.ids import payment_workflow_id
@@ -115,6 +115,10 @@ class PaidProcess:
             id=payment_workflow_id(payment_id),
             static_summary=order.summary,
             search_attributes=TypedSearchAttributes(attributes),
+            # A paid success stays open for its refund window; the process may end first
+            # (an order collected, an appointment completed). Terminating the payment then
+            # would show a Terminated run in the Temporal UI for a payment that went well.
+            parent_close_policy=ParentClosePolicy.ABANDON,
         )
         p.follower = asyncio.create_task(self._follow(p, handle))
         return payment_id
@@ -197,6 +201,13 @@ class PaidProcess:
 
     def refund_reason(self, payment_id: str) -> str | None:
         return self._payment(payment_id).refund_reason
+
+    async def wait_for_payment_view(self, payment_id: str) -> PaymentView | None:
+        """The payment once it exists at the provider (to send the payer its link), or None
+        when it ended before that (refused by the provider)."""
+        p = self._payment(payment_id)
+        await workflow.wait_condition(lambda: p.view is not None or p.ended)
+        return self.payment_view(payment_id)
 
     async def payment_checkout(self, limit: timedelta) -> PaymentView:
         """In the process's checkout Update: the first payment once it exists at the
