@@ -12,7 +12,8 @@ from bench.harness import Result, dev_server
 
 # Each module has `async def run(temporal) -> list[Result]`.
 BENCHMARKS: list[str] = ["account_validation", "payload_codec", "payments", "drug_search",
-                         "slot_search", "pharmacy"]
+                         "slot_search", "pharmacy", "appointments", "opinions",
+                         "my_requests"]
 
 RESULTS = Path(__file__).with_name("results.json")
 

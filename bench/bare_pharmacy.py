@@ -11,7 +11,13 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from bench.bare_payment import PATIENT_ID, TIMEOUT, BarePaymentWorkflow, bare_step
+from bench.bare_payment import (
+    PATIENT_ID,
+    TIMEOUT,
+    BarePaidParent,
+    BarePaymentWorkflow,
+    bare_step,
+)
 
 STATUS = SearchAttributeKey.for_keyword("EsameStatus")
 PHARMACY_ID = SearchAttributeKey.for_keyword("EsamePharmacyId")
@@ -27,12 +33,10 @@ async def _step(name: str) -> None:
 
 
 @workflow.defn
-class BarePharmacyOrderWorkflow:
+class BarePharmacyOrderWorkflow(BarePaidParent):
     def __init__(self) -> None:
         self._status = "requested"
         self._quoted = self._ordered = self._validated = self._collected = False
-        self._payment: str | None = None
-        self._paid = False
 
     @workflow.run
     async def run(self, order_id: str) -> str:
@@ -92,24 +96,13 @@ class BarePharmacyOrderWorkflow:
             search_attributes=TypedSearchAttributes([
                 SearchAttributePair(PATIENT_ID, order_id),
                 SearchAttributePair(PHARMACY_ID, order_id)]))
-        await workflow.wait_condition(lambda: self._payment is not None,
-                                      timeout=timedelta(seconds=20))
-        assert self._payment is not None
-        return self._payment
+        return await self.checkout_answer()
 
     @workflow.update(name="collect")
     async def collect(self, _: str) -> str:
         await _step("check_code")
         self._collected = True
         return await self._answered("paid")
-
-    @workflow.signal(name="payment_created")
-    def payment_created(self, payment_workflow_id: str) -> None:
-        self._payment = payment_workflow_id
-
-    @workflow.signal(name="payment_settled")
-    def payment_settled(self, _: str) -> None:
-        self._paid = True
 
 
 BARE_WORKFLOWS = [BarePharmacyOrderWorkflow, BarePaymentWorkflow]

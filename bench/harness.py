@@ -20,12 +20,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
@@ -35,6 +35,7 @@ from db.engine import SessionMaker, make_engine, make_sessionmaker
 from db.migrate import upgrade
 
 BIN = Path(sys.executable).parent
+W = TypeVar("W")
 POSTGRES_URL = os.environ.get(
     "ESAME_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -125,6 +126,13 @@ async def postgres_available() -> bool:
         return False
     finally:
         await engine.dispose()
+
+
+async def chosen_database() -> str | None:
+    """PostgreSQL when asked for (ESAME_BENCH_POSTGRES_URL; its schema is reset) and up,
+    else None: SQLite."""
+    wanted = os.environ.get("ESAME_BENCH_POSTGRES_URL")
+    return wanted if wanted and await postgres_available() else None
 
 
 async def _fresh_database(database_url: str | None) -> str:
@@ -252,6 +260,60 @@ async def bare_worker(temporal: WorkflowEnvironment, module: str) -> AsyncIterat
         yield task_queue
     finally:
         _stop(process)
+
+
+async def until(check: Callable[[], Awaitable[Any]], within: float = 60) -> Any:
+    """What `check` answers once it answers something, polled every 50 ms; fails past
+    `within` seconds (a process that never gets there)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        found = await check()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not there within {within} s")
+        await asyncio.sleep(0.05)
+
+
+async def shows_status(handle: WorkflowHandle[Any, Any], status: str) -> bool:
+    """Whether the workflow's `EsameStatus` is `status` (a bare baseline's progress)."""
+    description = await handle.describe()
+    shown = {p.key.name: p.value for p in description.typed_search_attributes}
+    return shown.get("EsameStatus") == status
+
+
+async def against_bare(
+    temporal: WorkflowEnvironment, bare_module: str, prepare: Callable[[Stack], Awaitable[W]],
+    bare: Callable[[Client, str], Awaitable[None]], real: Callable[[Stack, W], Awaitable[None]],
+    *, count: int, concurrency: int, warm_up: int = 2,
+) -> tuple[float, float]:
+    """A throughput benchmark's run: the real stack (on the chosen database) and the bare
+    worker of `bare_module`; `prepare` makes the work before the clock starts, then
+    `rates_abba` times `real(stack, work)` against `bare(client, bare_task_queue)`."""
+    async with bare_worker(temporal, bare_module) as task_queue, \
+            stack(temporal, await chosen_database()) as s:
+        work = await prepare(s)
+        return await rates_abba(lambda: bare(temporal.client, task_queue),
+                                lambda: real(s, work), count=count, concurrency=concurrency,
+                                warm_up=warm_up)
+
+
+def rate_result(name: str, unit: str, what: str, rates: tuple[float, float]) -> list[Result]:
+    """The result of `against_bare` (goal: at least 0.8 of the bare rate), printed."""
+    api_rate, bare_rate = rates
+    print(f"  {what} through the API: {api_rate:.2f}/s, bare Temporal: {bare_rate:.2f}/s")
+    return [Result(name=name, value=api_rate, unit=unit, baseline=bare_rate,
+                   goal="ratio >= 0.8", lower_is_better=False)]
+
+
+async def timed_get(http: httpx.AsyncClient, path: str, headers: dict[str, str],
+                    params: dict[str, str] | None = None) -> tuple[float, Any]:
+    """Milliseconds a GET takes (it must answer 200), and its JSON."""
+    start = time.perf_counter()
+    response = await http.get(path, params=params, headers=headers)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, response.text
+    return elapsed, response.json()
 
 
 def percentile(samples: list[float], pct: float) -> float:

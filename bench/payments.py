@@ -5,7 +5,6 @@ same shape driven directly, in one run."""
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from typing import Any
 
@@ -18,7 +17,7 @@ from temporalio.common import (
 from temporalio.testing import WorkflowEnvironment
 
 from bench.bare_payment import PATIENT_ID, STATUS
-from bench.harness import Result, Stack, bare_worker, postgres_available, rates_abba, stack
+from bench.harness import Result, Stack, bare_worker, chosen_database, rates_abba, stack
 from domain.accounts import Role
 from tests.support.users import make_user
 
@@ -65,9 +64,7 @@ async def _bare_payment(client: Client, task_queue: str) -> None:
 
 
 async def run(temporal: WorkflowEnvironment) -> list[Result]:
-    # PostgreSQL when asked for (ESAME_BENCH_POSTGRES_URL; its schema is reset), else SQLite.
-    wanted = os.environ.get("ESAME_BENCH_POSTGRES_URL")
-    database_url = wanted if wanted and await postgres_available() else None
+    database_url = await chosen_database()
     async with bare_worker(temporal, "bench.bare_payment") as task_queue, \
             stack(temporal, database_url) as s:
         payers = itertools.cycle(await _payers(s))

@@ -5,13 +5,10 @@ run. Each order is the whole flow a patient and a pharmacy's staff go through.""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import os
 import uuid
 from collections import deque
 from datetime import timedelta
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -19,7 +16,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.bare_payment import PATIENT_ID
 from bench.bare_pharmacy import PHARMACY_ID
-from bench.harness import Result, Stack, bare_worker, postgres_available, rates_abba, stack
+from bench.harness import (
+    Result,
+    Stack,
+    bare_worker,
+    chosen_database,
+    rates_abba,
+    shows_status,
+    stack,
+    until,
+)
 from db.base import utcnow
 from domain.accounts import Role
 from tests.care.conftest import AMLOR_5, DOLIPRANE_1000, consultation, item
@@ -60,17 +66,6 @@ async def _orders(s: Stack, count: int) -> tuple[deque[tuple[TestUser, str, list
     return work, staff
 
 
-async def _until(check: Any, within: float = 60) -> Any:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        found = await check()
-        if found:
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the order did not get there in time")
-        await asyncio.sleep(0.05)
-
-
 async def _api_order(s: Stack, staff: TestUser, work: deque[tuple[TestUser, str, list[str]]]
                      ) -> None:
     patient, address, item_ids = work.popleft()
@@ -105,7 +100,7 @@ async def _api_order(s: Stack, staff: TestUser, work: deque[tuple[TestUser, str,
                  and m["data"].get("reference") == order["reference"]]
         return found[0]["data"]["pickup_code"] if found else None
 
-    pickup_code = await _until(code)
+    pickup_code = await until(code)
     collected = await http.post(f"/api/v1/pharmacy/orders/{oid}/collect",
                                 json={"code": pickup_code}, headers=staff.headers)
     assert collected.status_code == 200 and collected.json()["status"] == "collected", (
@@ -125,20 +120,13 @@ async def _bare_order(client: Client, task_queue: str) -> None:
     payment_workflow_id = await handle.execute_update("pay", order_id, result_type=str)
     await client.get_workflow_handle(payment_workflow_id).signal("provider_event", "ok")
 
-    async def paid() -> bool:
-        description = await handle.describe()
-        shown = {p.key.name: p.value for p in description.typed_search_attributes}
-        return shown.get("EsameStatus") == "pharmacy_order_paid"
-
-    await _until(paid)
+    await until(lambda: shows_status(handle, "pharmacy_order_paid"))
     await handle.execute_update("collect", order_id, result_type=str)
     await handle.result()
 
 
 async def run(temporal: WorkflowEnvironment) -> list[Result]:
-    # PostgreSQL when asked for (ESAME_BENCH_POSTGRES_URL; its schema is reset), else SQLite.
-    wanted = os.environ.get("ESAME_BENCH_POSTGRES_URL")
-    database_url = wanted if wanted and await postgres_available() else None
+    database_url = await chosen_database()
     async with bare_worker(temporal, "bench.bare_pharmacy") as task_queue, \
             stack(temporal, database_url) as s:
         work, staff = await _orders(s, ORDERS + WARM_UP)

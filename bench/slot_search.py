@@ -9,12 +9,11 @@ two so both see the same machine load.
 from __future__ import annotations
 
 import random
-import time
 from datetime import datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from bench.harness import POSTGRES_URL, Result, percentile, postgres_available, stack
+from bench.harness import POSTGRES_URL, Result, percentile, postgres_available, stack, timed_get
 from db.base import utcnow
 from db.models import Appointment, AvailabilityRule
 from db.queries.slots import take_hold
@@ -63,11 +62,7 @@ async def _measure(label: str, temporal: WorkflowEnvironment, url: str | None) -
         headers = patient.headers
 
         async def timed(path: str, params: dict[str, str] | None = None) -> float:
-            start = time.perf_counter()
-            response = await s.http.get(path, params=params, headers=headers)
-            elapsed = (time.perf_counter() - start) * 1000
-            assert response.status_code == 200, response.text
-            return elapsed
+            return (await timed_get(s.http, path, headers, params))[0]
 
         search_path = f"/api/v1/doctors/{doctor.id}/slots"
         read_path = f"/api/v1/appointments/{one.id}"
