@@ -8,6 +8,7 @@ it.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from api.paid_processes import start_paid_process
 from api.problems import Problem
 from api.workflow_errors import problem_from_temporal
 from core.settings import Settings
-from db.models import User
+from db.models import Appointment, User
 from domain.appointments import (
     DOCTOR_JOINED,
     AppointmentInput,
@@ -55,6 +56,13 @@ def appointment_timings(settings: Settings) -> AppointmentTimings:
                    Reminder(before=d.appointment_reminder_sms_before, email=False, sms=True)],
         teleconsultation_opens_before=d.teleconsultation_opens_before,
         teleconsultation_grace=d.teleconsultation_grace)
+
+
+def prepare_held(row: Appointment, timings: AppointmentTimings) -> None:
+    """What a held appointment carries from the start, booked or sponsored: the end of a
+    cancellation refunded in full (moved along by a reschedule) and its video room."""
+    row.refundable_until = row.start_at - timings.cancellation_notice
+    row.room = secrets.token_urlsafe(24)
 
 
 def appointment_summary(appointment: AppointmentInput, patient: User, doctor: User,

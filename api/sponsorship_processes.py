@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.account_processes import named
+from api.appointment_processes import appointment_timings
 from api.paid_processes import start_paid_process
 from api.payments import payment_timings
 from api.problems import Problem
@@ -47,7 +48,8 @@ async def start_sponsorship(
         appointment_id=appointment.id, reference=appointment.reference,
         patient_id=beneficiary.id, doctor_id=doctor.id, type=AppointmentType(appointment.type),
         start=appointment.start_at, end=appointment.end_at,
-        hold_expires_at=appointment.hold_expires_at or appointment.start_at)
+        hold_expires_at=appointment.hold_expires_at or appointment.start_at,
+        timings=appointment_timings(settings))
     process = SponsorshipInput(
         sponsorship_id=sponsorship.id, reference=sponsorship.reference, sponsor_id=sponsor.id,
         beneficiary_id=beneficiary.id, doctor_id=doctor.id, appointment=appointment_input,

@@ -21,6 +21,7 @@ from domain.payments import (
     PaymentView,
     RefundStatus,
 )
+from domain.requests import SponsoredBy
 from domain.signal_ref import SignalRef
 from domain.text import MultiLineText, SingleLineText
 
@@ -342,6 +343,8 @@ class AppointmentView(BaseModel):
     canceled_by: CanceledBy | None = None
     consultation_id: str | None = None
     sponsored: bool = False
+    sponsored_by: SponsoredBy | None = Field(
+        default=None, description="Who paid for it, once paid, when a sponsor did.")
     created_at: datetime
 
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
-from temporalio.workflow import ChildWorkflowHandle
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from domain.errors import BusinessError
 from domain.ids import payment_workflow_id
@@ -115,6 +115,10 @@ class PaidProcess:
             id=payment_workflow_id(payment_id),
             static_summary=order.summary,
             search_attributes=TypedSearchAttributes(attributes),
+            # A paid success stays open for its refund window; the process may end first
+            # (an order collected, an appointment completed). Terminating the payment then
+            # would show a Terminated run in the Temporal UI for a payment that went well.
+            parent_close_policy=ParentClosePolicy.ABANDON,
         )
         p.follower = asyncio.create_task(self._follow(p, handle))
         return payment_id

@@ -7,23 +7,23 @@ are in `domain/appointments.py`.
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from icalendar import Calendar, Event
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.appointment_processes import (
     appointment_summary,
     appointment_timings,
     ask_appointment,
+    prepare_held,
     start_appointment,
     tell_doctor_joined,
 )
-from api.appointment_views import appointment_view
+from api.appointment_views import appointment_people, appointment_view, appointment_views
 from api.consultation_drafts import write_consultation_draft
 from api.cursors import keyset, page
 from api.deps import (
@@ -51,6 +51,7 @@ from db.queries.agendas import offered_slot
 from db.queries.references import next_reference
 from db.queries.requests import record_request
 from db.queries.slots import take_hold
+from db.queries.sponsorships import seen_by_its_patient
 from domain.accounts import Role
 from domain.appointments import (
     AppointmentCreated,
@@ -94,18 +95,15 @@ _CHANGE: dict[int | str, dict[str, Any]] = {
 # --- reading -------------------------------------------------------------------------------
 
 async def _appointment_of(session: AsyncSession, appointment_id: str, user: User) -> Appointment:
-    """The appointment if `user` is its patient or its doctor; 404 otherwise (whoever)."""
-    row = await session.get(Appointment, appointment_id)
-    if row is None or user.id not in (row.patient_id, row.doctor_id):
+    """The appointment if `user` is its doctor, or its patient and it is hers to see (not a
+    hold her sponsor has not paid); 404 otherwise (whoever)."""
+    row = await session.scalar(select(Appointment).where(
+        Appointment.id == appointment_id,
+        or_(Appointment.doctor_id == user.id,
+            and_(Appointment.patient_id == user.id, seen_by_its_patient()))))
+    if row is None:
         raise Problem(404, "No such appointment.")
     return row
-
-
-async def _people(session: AsyncSession, rows: list[Appointment]) -> dict[str, User]:
-    ids = {r.doctor_id for r in rows} | {r.patient_id for r in rows}
-    if not ids:
-        return {}
-    return {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def _range(from_: datetime | None, to: datetime | None) -> tuple[datetime | None,
@@ -128,6 +126,8 @@ async def _calendar(session: AsyncSession, whose: Any, user_id: str, limit: int,
     range, soonest first."""
     start, end = _range(from_, to)
     query = select(Appointment).where(whose == user_id)
+    if whose is Appointment.patient_id:
+        query = query.where(seen_by_its_patient())
     if start is not None:
         query = query.where(Appointment.end_at > start)
     if end is not None:
@@ -138,9 +138,7 @@ async def _calendar(session: AsyncSession, whose: Any, user_id: str, limit: int,
         list(await session.scalars(keyset(query, Appointment.start_at, Appointment.id, cursor,
                                           limit, newest_first=False))),
         limit, lambda row: (row.start_at, row.id))
-    people = await _people(session, rows)
-    return Page(items=[appointment_view(r, people.get(r.doctor_id), people.get(r.patient_id))
-                       for r in rows], next_cursor=next_cursor)
+    return Page(items=await appointment_views(session, rows), next_cursor=next_cursor)
 
 
 From = Annotated[datetime | None, Query(alias="from")]
@@ -173,8 +171,8 @@ async def get_appointment(appointment_id: str, user: ActiveUser,
                           session: SessionDep) -> AppointmentView:
     """One appointment, for its patient or its doctor."""
     row = await _appointment_of(session, appointment_id, user)
-    people = await _people(session, [row])
-    return appointment_view(row, people.get(row.doctor_id), people.get(row.patient_id))
+    [view] = await appointment_views(session, [row])
+    return view
 
 
 @router.get("/me/calendar.ics", response_class=Response,
@@ -185,9 +183,10 @@ async def my_calendar(user: ActiveUser, session: SessionDep) -> Response:
     column = Appointment.doctor_id if user.role == Role.doctor else Appointment.patient_id
     rows = list(await session.scalars(
         select(Appointment).where(column == user.id,
-                                  Appointment.status == AppointmentStatus.confirmed.value)
+                                  Appointment.status == AppointmentStatus.confirmed.value,
+                                  *([] if user.role == Role.doctor else [seen_by_its_patient()]))
         .order_by(Appointment.start_at).limit(500)))
-    people = await _people(session, rows)
+    people = await appointment_people(session, rows)
     calendar = Calendar()
     calendar.add("prodid", "-//E-same//Appointments//EN")
     calendar.add("version", "2.0")
@@ -274,8 +273,7 @@ async def book_appointment(
     row.list_price_currency = quote.list_price.currency
     row.price_rate, row.price_rate_source = str(quote.rate), quote.rate_source[:100]
     row.quoted_at = quote.quoted_at
-    row.refundable_until = start - timings.cancellation_notice
-    row.room = secrets.token_urlsafe(24)
+    prepare_held(row, timings)
     await record_request(session, RequestEntry(
         user_id=patient.id, reference=reference, kind=appointment_request_kind(service),
         status=AppointmentStatus.pending_payment.value, process_id=appointment_id,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.appointment_views import appointment_view
+from api.appointment_views import appointment_views
 from api.deps import ActivePatient, ActiveUser, SessionDep, SettingsDep
 from api.problems import Problem
 from api.record_fhir import record_bundle
@@ -28,6 +28,7 @@ from db.models import (
 from db.queries.audit import Outcome, record_access
 from db.queries.consultations import consultation_views, published
 from db.queries.professionals import listed_doctor
+from db.queries.sponsorships import seen_by_its_patient
 from domain import record as r
 
 router = APIRouter(prefix="/api/v1/me/record", tags=["medical record"])
@@ -261,10 +262,8 @@ async def get_record_fhir(
         select(Consultation).where(Consultation.patient_id == user.id, published())
         .order_by(Consultation.occurred_at, Consultation.id)))
     appointments = list(await session.scalars(
-        select(Appointment).where(Appointment.patient_id == user.id)
+        select(Appointment).where(Appointment.patient_id == user.id, seen_by_its_patient())
         .order_by(Appointment.start_at, Appointment.id)))
-    doctors = {d.id: d for d in await session.scalars(
-        select(User).where(User.id.in_({a.doctor_id for a in appointments})))}
     return record_bundle(user, record, vitals, settings.public_base_url,
                          await consultation_views(session, consultations),
-                         [appointment_view(a, doctors.get(a.doctor_id)) for a in appointments])
+                         await appointment_views(session, appointments))

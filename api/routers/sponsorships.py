@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.appointment_processes import appointment_timings, prepare_held
 from api.cursors import keyset, page
 from api.deps import ActivePatient, SessionDep, SettingsDep, TemporalClient
 from api.paid_processes import payment_payer
@@ -151,6 +152,7 @@ async def sponsor_consultation(
             sponsor_id=sponsor.id)
     except SlotTaken as err:
         raise Problem(409, "This slot is already taken: pick another one.") from err
+    prepare_held(appointment, appointment_timings(settings))
     row = Row(id=sponsorship_id,
               reference=await next_reference(session, ReferenceKind.sponsorship, now.year),
               sponsor_id=sponsor.id, beneficiary_id=beneficiary.id, doctor_id=doctor.id,

@@ -1,14 +1,15 @@
 """Reads of sponsorships for the other processes' views: who sponsored an appointment, as
-its patient sees it (a display name, never the sponsor's price or payment)."""
+its patient sees it (a display name, never the sponsor's price or payment), and which
+sponsored appointments she sees at all (only once paid)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
+from db.models import Appointment, User
 from db.models.sponsorships import Sponsorship
 from domain.requests import SponsoredBy
 from domain.sponsorships import SponsorshipStatus, display_name
@@ -31,3 +32,12 @@ async def sponsored_by(session: AsyncSession,
                Sponsorship.status.in_(_SHOWN)))
     return {appointment_id: SponsoredBy(display_name=display_name(first, last))
             for appointment_id, first, last in rows.tuples()}
+
+
+def seen_by_its_patient() -> ColumnElement[bool]:
+    """Whether the patient sees an appointment (a `where` clause on `Appointment`): any of
+    her own, and one a sponsor holds for her only once the sponsor has paid. A hold whose
+    sponsor has not paid (or never did: expired, refused) stays the sponsor's secret."""
+    return or_(Appointment.sponsor_id.is_(None),
+               exists().where(Sponsorship.appointment_id == Appointment.id,
+                              Sponsorship.status.in_(_SHOWN)))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from api.web_pages import PAGES
+from domain.ids import payment_workflow_id
 from domain.links import WebPage
 from domain.pharmacy import OrderState, pharmacy_order_workflow_id
 from tests.accounts.flows import delivered
@@ -60,6 +62,12 @@ async def test_pay_get_the_code_and_collect(api, worker, sessions, e2e_settings,
     state = await temporal_env.client.get_workflow_handle(
         pharmacy_order_workflow_id(oid), result_type=OrderState).result()
     assert state.status == "collected" and state.payment_id == payment["id"]
+    # The order's end leaves its payment to its own end: not Terminated in the Temporal UI
+    # (the kit starts payments with ParentClosePolicy.ABANDON; the default terminated it).
+    described = await temporal_env.client.get_workflow_handle(
+        payment_workflow_id(payment["id"])).describe()
+    assert described.status in {WorkflowExecutionStatus.RUNNING,
+                                WorkflowExecutionStatus.COMPLETED}, described.status
     mine = (await api.get("/api/v1/me/requests", headers=c.patient.headers)).json()["items"]
     assert mine[0]["status"] == "collected"
 

@@ -3,9 +3,7 @@
 teleconsultation; the beneficiary finds it in her calendar and her requests, joins the
 teleconsultation; the doctor completes it; the sponsor sees `completed` and nothing
 medical. Canceled by the beneficiary, or by the doctor: the sponsor is refunded.
-
-These need the appointment process (branch appts): without it in the worker they are
-skipped, and `test_sponsorship_time_skipping.py` covers the sponsorship with a stand-in."""
+(`test_sponsorship_time_skipping.py` covers the sponsorship's timers with a stand-in.)"""
 
 from __future__ import annotations
 
@@ -13,24 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio import workflow
 
 from db.engine import SessionMaker
 from db.models import Payment
 from tests.payments.support import eventually
 from tests.sponsorships.flows import paid, status_becomes, told
 from tests.sponsorships.world import World, make_world
-from workers.main import workflows
 
-APPOINTMENT_PROCESS = "AppointmentWorkflow" in {
-    workflow._Definition.must_from_class(w).name for w in workflows()}
-
-pytestmark = [
-    pytest.mark.db,
-    pytest.mark.usefixtures("worker"),
-    pytest.mark.skipif(not APPOINTMENT_PROCESS,
-                       reason="the worker has no AppointmentWorkflow yet (branch appts)"),
-]
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("worker")]
 
 SUMMARY = "Tension artérielle à surveiller, revoir dans un mois."
 DRUG = "AMLOR 5 mg, gélule"
