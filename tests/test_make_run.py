@@ -38,8 +38,11 @@ STATUS_PREFIX = {
     "SubscriptionWorkflow": "subscription_",
     "PurchaseWorkflow": "purchase_",
     "RecordFillWorkflow": "record_fill_",
-    # The demo patient's draft opinion request (cli/demo.py).
+    # The demo patient's draft opinion request (cli/demo.py), then the care walk.
     "OpinionRequestWorkflow": "opinion_",
+    "AppointmentWorkflow": "appointment_",
+    "PharmacyOrderWorkflow": "pharmacy_order_",
+    "SponsorshipWorkflow": "sponsorship_",
     "AccountExistsNoticeWorkflow": None,
 }
 
@@ -167,6 +170,111 @@ async def _walk(http: httpx.AsyncClient) -> None:
     assert fhir.status_code == 200, fhir.text
 
 
+async def _until(http: httpx.AsyncClient, path: str, headers: dict[str, str],
+                 status: str) -> dict[str, Any]:
+    """The object at `path` once its status is `status` (a process's step); fails after 30 s."""
+    deadline = time.monotonic() + 30
+    while (found := (await http.get(path, headers=headers)).json())["status"] != status:
+        assert time.monotonic() < deadline, f"{path} is {found['status']}, not {status}"
+        await asyncio.sleep(0.1)
+    return found
+
+
+def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, (response.request.url, response.text)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _walk_care(http: httpx.AsyncClient) -> None:
+    """The care processes, as the demo patient (two doctors, the Confort plan, a draft
+    opinion request and prescriptions, cli/demo.py) and the demo professionals."""
+    patient = await _sign_in(http, "patient@esame.local", DEMO_PASSWORD)
+    doctor = await _sign_in(http, "dr.mbarga@esame.local", DEMO_PASSWORD)
+    staff = await _sign_in(http, "pharmacie.bastos@esame.local", DEMO_PASSWORD)
+    sponsor = await _sign_in(http, "parrain@esame.local", DEMO_PASSWORD)
+    me = _ok(await http.get("/api/v1/me", headers=patient))
+    mbarga = next(d["doctor_id"] for d in _ok(await http.get(
+        "/api/v1/me/doctors", headers=patient))["items"] if d["last_name"] == "Mbarga")
+    paying = {"billing_address_id": _ok(await http.get(
+        "/api/v1/me/billing-addresses", headers=patient))["items"][0]["id"],
+        "payment_method": "card"}
+
+    # Appointments: a teleconsultation booked and paid; an office visit the doctor cancels.
+    today = datetime.now(UTC).date()
+    slots = _ok(await http.get(f"/api/v1/doctors/{mbarga}/slots", headers=patient, params={
+        "from": str(today + timedelta(days=2)), "to": str(today + timedelta(days=9))}))
+    free = [s for s in slots["items"] if s["status"] == "free"]
+    booked = []
+    for kind in ("teleconsultation", "office"):
+        slot = next(s for s in free if s["type"] == kind)
+        free.remove(slot)
+        made = _ok(await http.post("/api/v1/appointments", headers=patient, json={
+            "doctor_id": mbarga, "start": slot["start"], "type": kind, **paying}), 201)
+        await _pay(http, made["payment"], "succeed")
+        booked.append(await _until(http, f"/api/v1/appointments/{made['id']}", patient,
+                                   "confirmed"))
+    canceled = _ok(await http.post(f"/api/v1/appointments/{booked[1]['id']}/cancel",
+                                   json={"reason": "Congrès"}, headers=doctor))
+    assert canceled["status"] == "canceled", canceled
+
+    # The opinion request drafted by the demo: paid, accepted, answered with a prescription.
+    (draft,) = _ok(await http.get("/api/v1/me/opinion-requests", headers=patient))["items"]
+    submitted = _ok(await http.post(f"/api/v1/opinion-requests/{draft['id']}/submit",
+                                    json=paying, headers=patient), 201)
+    await _pay(http, submitted["payment"], "succeed")
+    await _until(http, f"/api/v1/opinion-requests/{draft['id']}", patient, "transmitted")
+    doctor_url = f"/api/v1/doctor/opinion-requests/{draft['id']}"
+    _ok(await http.post(f"{doctor_url}/accept", headers=doctor))
+    _ok(await http.post(f"{doctor_url}/answer", headers=doctor, json={
+        "opinion": "Bilan conseillé.",
+        "prescriptions": [{"name": "Amlodipine 5 mg", "dosage": "1 cp", "quantity": 30}]}))
+
+    # The pharmacy: the demo prescriptions quoted, ordered, validated, paid, collected.
+    groups = _ok(await http.get("/api/v1/me/prescriptions", params={"status": "open"},
+                                headers=patient))["items"]
+    pharmacy = next(p["id"] for p in _ok(await http.get(
+        "/api/v1/pharmacies", headers=patient))["items"] if "Bastos" in p["name"])
+    asked = _ok(await http.post("/api/v1/proforma-requests", headers=patient, json={
+        "pharmacy_id": pharmacy, "prescription_item_ids": [i["id"] for i in groups[-1]["items"]]}),
+        201)
+    order = asked["id"]
+    lines = [{"prescription_item_id": i["id"], "product": i["name"],
+              "quantity": 1, "unit_price": {"amount": 2500, "currency": "XAF"},
+              "available": True} for i in asked["items"]]
+    valid_until = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    _ok(await http.post(f"/api/v1/pharmacy/requests/{order}/proforma", headers=staff,
+                        json={"lines": lines, "valid_until": valid_until}))
+    _ok(await http.post(f"/api/v1/proformas/{order}/order", json={}, headers=patient))
+    _ok(await http.post(f"/api/v1/pharmacy/orders/{order}/validate", headers=staff))
+    paid = _ok(await http.post(f"/api/v1/pharmacy-orders/{order}/pay", json=paying,
+                               headers=patient), 201)
+    await _pay(http, paid["payment"], "succeed")
+    (message,) = await delivered(http, "patient@esame.local", "order_paid")
+    collected = _ok(await http.post(f"/api/v1/pharmacy/orders/{order}/collect",
+                                    json={"code": message["data"]["pickup_code"]},
+                                    headers=staff))
+    assert collected["status"] == "collected"
+
+    # Sponsorship: the relative in Paris pays, in euros, for a consultation of the patient.
+    slot = free[0]
+    sponsored = _ok(await http.post("/api/v1/sponsorships", headers=sponsor, json={
+        "beneficiary_esame_id": me["esame_id"], "doctor_id": mbarga, "type": slot["type"],
+        "start": slot["start"], "billing_address_id": _ok(await http.get(
+            "/api/v1/me/billing-addresses", headers=sponsor))["items"][0]["id"],
+        "payment_method": "card"}), 201)
+    assert sponsored["price"]["currency"] == "EUR"
+    await _pay(http, sponsored["payment"], "succeed")
+    await _until(http, f"/api/v1/appointments/{sponsored['appointment']['id']}", patient,
+                 "confirmed")
+
+    # "Mes demandes" holds each of them once.
+    kinds = [r["kind"] for r in _ok(await http.get("/api/v1/me/requests", params={
+        "limit": 50}, headers=patient))["items"]]
+    assert sorted(set(kinds)) == ["office_appointment", "opinion", "pharmacy", "record_fill",
+                                  "teleconsultation"], kinds
+
+
 def _failed_runs(up: EsameUp) -> list[dict[str, Any]]:
     """`temporal workflow list --query "ExecutionStatus='Failed'"`, as the issue runs it
     (timed out and terminated runs counted too)."""
@@ -198,6 +306,7 @@ async def test_a_walk_through_make_run_leaves_no_failed_or_stuck_run(
     up: EsameUp, http: httpx.AsyncClient
 ) -> None:
     await _walk(http)
+    await _walk_care(http)
     client = await Client.connect(up.temporal_address,
                                   data_converter=data_converter(TemporalSettings()))
     await _settled(client)

@@ -202,6 +202,13 @@ class PaidProcess:
     def refund_reason(self, payment_id: str) -> str | None:
         return self._payment(payment_id).refund_reason
 
+    async def wait_for_payment_view(self, payment_id: str) -> PaymentView | None:
+        """The payment once it exists at the provider (to send the payer its link), or None
+        when it ended before that (refused by the provider)."""
+        p = self._payment(payment_id)
+        await workflow.wait_condition(lambda: p.view is not None or p.ended)
+        return self.payment_view(payment_id)
+
     async def payment_checkout(self, limit: timedelta) -> PaymentView:
         """In the process's checkout Update: the first payment once it exists at the
         provider (checkout_url / instructions), or the problem when the provider refused."""

@@ -1,26 +1,20 @@
 """SubscriptionWorkflow (`subscription-<id>`): one run per period, for as long as it lasts.
 
-First period: pay (a child PaymentWorkflow), then activate until the period end; a card paid
-at Stripe is kept for the renewals. Every period: remind before the end, then renew: charge
-the saved card off-session (no payer needed), or, without one or when the card is refused,
-send the payment link by email and SMS; the subscriber keeps the plan for a grace period
-(`past_due`); unpaid at its end, the subscription expires. A cancel stops the renewal at
-the period end; a plan change takes effect at the next period. A renewed period continues
-as new, so the history stays short.
+First period: pay (a child PaymentWorkflow, through the paid-process kit `workflows/paid.py`),
+then activate until the period end; a card paid at Stripe is kept for the renewals. Every
+period: remind before the end, then renew: charge the saved card off-session (no payer
+needed), or, without one or when the card is refused, send the payment link by email and
+SMS; the subscriber keeps the plan for a grace period (`past_due`); unpaid at its end, the
+subscription expires. A cancel stops the renewal at the period end; a plan change takes
+effect at the next period. A renewed period continues as new, so the history stays short.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-)
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
-from temporalio.workflow import ChildWorkflowHandle
+from temporalio.exceptions import ApplicationError
 
 from domain.billing import (
     GRANT_PERIOD_ALLOWANCE,
@@ -36,30 +30,21 @@ from domain.billing import (
     SubscriptionStatus,
 )
 from domain.errors import BusinessError
-from domain.ids import payment_workflow_id
 from domain.messages import SEND_MESSAGE, Channel, SendMessage
+from domain.paid import PaymentOrder, PaymentPayer
 from domain.payments import (
     SAVE_CARD,
     InvoiceLine,
-    PaymentCreated,
-    PaymentInput,
     PaymentMethod,
     PaymentResult,
-    PaymentSettled,
     PaymentStatus,
     PaymentTimings,
-    PaymentView,
     ProviderName,
     SaveCard,
     SavedCard,
 )
-from workflows.common import (
-    ESAME_PATIENT_ID,
-    answer_checkout_within,
-    run_activity,
-    set_status,
-)
-from workflows.payment import PaymentWorkflow
+from workflows.common import run_activity, set_status
+from workflows.paid import PaidProcess
 
 # Runs started before cards were saved replay without it: their first payment kept no card,
 # and their renewals send the payment link.
@@ -67,17 +52,14 @@ SAVED_CARD_PATCH = "renewal-charges-saved-card"
 
 
 @workflow.defn
-class SubscriptionWorkflow:
+class SubscriptionWorkflow(PaidProcess):
     # The input is known before the run starts: the checkout Update of an update-with-start
     # runs first and needs its timings.
     @workflow.init
     def __init__(self, sub: SubscriptionInput) -> None:
         self._sub: SubscriptionInput | None = sub
         self._status = SubscriptionStatus.pending_payment
-        self._first_payment: PaymentView | None = None
-        self._first_payment_failed = False
         self._payments: list[PaymentResult] = []
-        self._created: dict[str, PaymentView] = {}
 
     @workflow.run
     async def run(self, sub: SubscriptionInput) -> SubscriptionState:
@@ -168,56 +150,38 @@ class SubscriptionWorkflow:
                    link: str = "renewal_payment_link") -> PaymentResult:
         sub = self._current
         payer = sub.payer
-        payment_id = workflow.uuid4().hex
         line = InvoiceLine(description=f"E-same {plan.name} — {plan.period_days} days",
                            unit_price=plan.price, total=plan.price)
-        handle = await workflow.start_child_workflow(
-            PaymentWorkflow.run,
-            PaymentInput(
-                payment_id=payment_id, user_id=payer.user_id, amount=plan.price,
-                method=payer.method, provider=payer.provider, operator=payer.operator,
-                phone=payer.payer_phone, billing_address_id=payer.billing_address_id,
-                description=line.description, lines=[line],
-                timings=PaymentTimings(deadline=deadline,
-                                       poll_initial=sub.timings.payment.poll_initial,
-                                       poll_max=sub.timings.payment.poll_max),
-                notify_workflow_id=workflow.info().workflow_id, purpose="subscription",
-                search_patient_id=payer.user_id, save_card=save_card, saved_card=saved_card,
-            ),
-            id=payment_workflow_id(payment_id),
-            static_summary=f"Payment for subscription {sub.subscription_id}",
-            search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(ESAME_PATIENT_ID, payer.user_id)]),
-        )
-        outcome = asyncio.create_task(self._outcome(handle, payment_id))
-        send_link = renewal and saved_card is None
-        if send_link:
-            await workflow.wait_condition(lambda: payment_id in self._created or outcome.done())
-        if send_link and payment_id in self._created:
-            view = self._created[payment_id]
-            key = f"renewal-{sub.period}" if link == "renewal_payment_link" else (
-                f"renewal-{sub.period}-card-declined")
-            await self._notify(link, key,
-                               {"checkout_url": view.checkout_url or "",
-                                # The payment's page in the web app (payments created
-                                # before it existed have the provider's page only).
-                                "payment_url": view.payment_url or view.checkout_url or "",
-                                "instructions": view.instructions or "",
-                                "amount": _format(view.amount.amount, view.amount.currency),
-                                "plan": plan.name})
-        result = await outcome
+        payment_id = await self.start_payment(
+            PaymentPayer(user_id=payer.user_id, method=payer.method, provider=payer.provider,
+                         operator=payer.operator, phone=payer.payer_phone,
+                         billing_address_id=payer.billing_address_id, save_card=save_card,
+                         saved_card=saved_card),
+            PaymentOrder(amount=plan.price, description=line.description, lines=[line],
+                         timings=PaymentTimings(deadline=deadline,
+                                                poll_initial=sub.timings.payment.poll_initial,
+                                                poll_max=sub.timings.payment.poll_max),
+                         purpose="subscription",
+                         summary=f"Payment for subscription {sub.subscription_id}",
+                         patient_id=payer.user_id))
+        if renewal and saved_card is None:
+            view = await self.wait_for_payment_view(payment_id)
+            if view is not None:
+                key = f"renewal-{sub.period}" if link == "renewal_payment_link" else (
+                    f"renewal-{sub.period}-card-declined")
+                await self._notify(link, key,
+                                   {"checkout_url": view.checkout_url or "",
+                                    # The payment's page in the web app (payments created
+                                    # before it existed have the provider's page only).
+                                    "payment_url": view.payment_url or view.checkout_url or "",
+                                    "instructions": view.instructions or "",
+                                    "amount": _format(view.amount.amount, view.amount.currency),
+                                    "plan": plan.name})
+        outcome = await self.wait_for_payment(payment_id)
+        result = PaymentResult(payment_id=payment_id, status=outcome.status,
+                               invoice_id=outcome.invoice_id,
+                               invoice_number=outcome.invoice_number)
         self._payments.append(result)
-        return result
-
-    async def _outcome(self, handle: ChildWorkflowHandle[PaymentWorkflow, PaymentResult],
-                       payment_id: str) -> PaymentResult:
-        try:
-            result: PaymentResult = await handle
-        except ChildWorkflowError:
-            result = PaymentResult(payment_id=payment_id, status=PaymentStatus.failed)
-        if payment_id not in self._created and self._first_payment is None:
-            # Refused by the provider before it existed there: the API answers at once.
-            self._first_payment_failed = True
         return result
 
     async def _remind_before_the_end(self) -> None:
@@ -297,32 +261,12 @@ class SubscriptionWorkflow:
 
     # --- handlers ----------------------------------------------------------------------------
 
-    @workflow.signal(name="payment_created")
-    def payment_created(self, created: PaymentCreated) -> None:
-        self._created[created.payment.id] = created.payment
-        if self._first_payment is None and self._current.current_period_end is None:
-            self._first_payment = created.payment
-
-    @workflow.signal(name="payment_settled")
-    def payment_settled(self, settled: PaymentSettled) -> None:
-        # The child's result is awaited directly; this only keeps the view up to date.
-        view = self._created.get(settled.result.payment_id)
-        if view is not None:
-            self._created[view.id] = view.model_copy(update={"status": settled.result.status})
-
     @workflow.update(name="checkout")
     async def checkout(self) -> SubscriptionCreated:
         """The first payment as soon as it exists at the provider (for the API's answer)."""
-        await answer_checkout_within(
-            lambda: self._first_payment is not None or self._first_payment_failed,
-            self._current.timings.payment.checkout_wait)
-        if self._first_payment is None:
-            raise ApplicationError("the payment provider refused this payment",
-                                   type=BusinessError.payment_declined.value,
-                                   non_retryable=True)
+        payment = await self.payment_checkout(self._current.timings.payment.checkout_wait)
         return SubscriptionCreated(subscription_id=self._current.subscription_id,
-                                   status=SubscriptionStatus.pending_payment,
-                                   payment=self._first_payment)
+                                   status=SubscriptionStatus.pending_payment, payment=payment)
 
     @workflow.update(name="cancel")
     async def cancel(self) -> CancelResult:

@@ -104,6 +104,8 @@ class Probe(BaseModel):
     refundable_for: timedelta = timedelta(days=3)
     payment_deadline: timedelta = timedelta(hours=1)
     refund_after: timedelta | None = None
+    # Wait for the payment's view first (as a renewal does, to send its link).
+    view_first: bool = False
 
 
 class ProbeResult(BaseModel):
@@ -113,6 +115,7 @@ class ProbeResult(BaseModel):
     refund_status: RefundStatus | None = None
     refund_reason: str | None = None
     payments: list[PaymentView]
+    link: str | None = None
 
 
 @workflow.defn
@@ -134,6 +137,10 @@ class KitProbeWorkflow(PaidProcess):
                                                 poll_initial=MINUTE, poll_max=MINUTE),
                          purpose="probe", summary="Payment for probe", patient_id="beneficiary",
                          doctor_id="doctor", refundable_for=probe.refundable_for))
+        link = None
+        if probe.view_first:
+            view = await self.wait_for_payment_view(payment_id)
+            link = view.checkout_url if view is not None else None
         until = started + MINUTE * probe.deadline_minutes if probe.deadline_minutes else None
         extend = started + MINUTE * probe.extend_minutes if probe.extend_minutes else None
         outcome = await self.wait_for_payment(payment_id, until=until, extend_until=extend)
@@ -147,7 +154,8 @@ class KitProbeWorkflow(PaidProcess):
             await self.refund_settled(payment_id)
         return ProbeResult(status=outcome.status, timed_out=outcome.timed_out, late_status=late,
                            refund_status=self.refund_status(payment_id),
-                           refund_reason=self.refund_reason(payment_id), payments=self.payments())
+                           refund_reason=self.refund_reason(payment_id), payments=self.payments(),
+                           link=link)
 
     @workflow.update(name="checkout")
     async def checkout(self) -> PaymentView:
@@ -209,6 +217,19 @@ async def test_the_checkout_answers_the_payment_or_the_refusal(
         await env.client.execute_update_with_start_workflow(
             "checkout", start_workflow_operation=start("refuse"), result_type=PaymentView)
     assert getattr(refused.value.cause, "type", None) == "PaymentDeclined"
+
+
+async def test_the_payment_view_comes_or_its_refusal(
+        env: WorkflowEnvironment, settings: Settings) -> None:
+    """`wait_for_payment_view`: the payment once it exists at the provider (its link), or
+    None when the provider refused it before."""
+    created = await _run(env, settings, Probe(script="succeed:1", view_first=True,
+                                              refundable_for=timedelta(0)))
+    assert created.link == f"https://pay.example/{created.payments[0].id}"
+    assert created.status is PaymentStatus.succeeded
+    refused = await _run(env, settings, Probe(script="refuse", view_first=True,
+                                              refundable_for=timedelta(0)))
+    assert (refused.link, refused.status) == (None, PaymentStatus.failed)
 
 
 async def test_the_deadline_lets_an_unpaid_payment_go(
