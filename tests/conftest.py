@@ -35,7 +35,7 @@ from db.migrate import upgrade
 from workers.main import WorkerDeps, build_worker
 
 # `app`, `client`, `patient`, `doctor`: the API in process without Temporal, for plain data.
-pytest_plugins = ("tests.support.in_process",)
+pytest_plugins = ("tests.support.in_process", "tests.support.worker_process")
 
 BIN = Path(sys.executable).parent
 SEARCH_ATTRIBUTES = [

@@ -3,14 +3,7 @@ and the account still becomes active, each of its emails sent once."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,45 +19,23 @@ from tests.accounts.flows import (
     sign_in,
     token_of,
 )
+from tests.support.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.db
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@asynccontextmanager
-async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = {
-        **os.environ,
-        "ESAME_DATABASE_URL": settings.database_url,
-        "ESAME_TEMPORAL__ADDRESS": settings.temporal.address,
-        "ESAME_TEMPORAL__TASK_QUEUE": settings.temporal.task_queue,
-        "ESAME_SECRET_KEY": settings.secret_key,
-        "ESAME_PUBLIC_BASE_URL": settings.public_base_url,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.main", "worker", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
     api: httpx.AsyncClient, e2e_settings: Settings
 ) -> None:
     email = new_email("crash")
-    async with worker_process(e2e_settings) as first:
+    worker = WorkerProcess(e2e_settings)
+    worker.start()
+    try:
         assert (await register(api, email)).status_code == 202
         (link,) = await delivered(api, email, "account_validation", within=60)
-        first.send_signal(signal.SIGKILL)
-        assert await first.wait() == -signal.SIGKILL
+        worker.kill()
 
-    async with worker_process(e2e_settings):
+        worker.start()
         # The process resumes on the new worker: the link sent before the crash works.
         validated = await api.post("/api/v1/auth/validate-email",
                                    json={"token": token_of(link)}, timeout=60)
@@ -78,6 +49,8 @@ async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
         consent = await api.post("/api/v1/me/consent", json={"share_medical_data": True},
                                  headers=headers, timeout=60)
         assert consent.status_code == 200 and consent.json()["status"] == "active"
+    finally:
+        worker.stop()
 
     assert (await api.get("/api/v1/me", headers=headers)).json()["status"] == "active"
     # Every message the account was sent, once each: the link and the code.

@@ -12,17 +12,16 @@ from db.engine import SessionMaker
 from db.models import Invoice, Message, SandboxCharge
 from tests.appointments.support import book, checkout, eventually, make_world, row, status_is
 from tests.payments.support import count
-from tests.payments.test_worker_crash import WorkerProcess, _has_pollers, worker_process
+from tests.support.worker_process import WorkerProcess, has_pollers
 
 pytestmark = pytest.mark.db
-__all__ = ["worker_process"]  # the fixture, shared with the payments' crash test
 
 
 async def test_worker_killed_between_payment_and_confirmation(
     api: httpx.AsyncClient, sessions: SessionMaker, e2e_settings: Settings,
     temporal_env: WorkflowEnvironment, worker_process: WorkerProcess,
 ) -> None:
-    await eventually(lambda: _has_pollers(temporal_env.client,
+    await eventually(lambda: has_pollers(temporal_env.client,
                                           e2e_settings.temporal.task_queue), 60)
     world = await make_world(sessions, e2e_settings, api)
     booking = await book(api, world)

@@ -48,16 +48,19 @@ async def draft_request(api: httpx.AsyncClient, sessions: SessionMaker,
                  document.json()["items"][0]["id"])
 
 
-async def status_of(api: httpx.AsyncClient, draft: Draft, status: str) -> dict[str, Any]:
+async def status_of(api: httpx.AsyncClient, draft: Draft, status: str, within: float = 20
+                    ) -> dict[str, Any]:
     async def seen() -> dict[str, Any] | None:
         got = (await api.get(f"/api/v1/opinion-requests/{draft.id}",
                              headers=draft.who.patient.headers)).json()
         return got if got["status"] == status else None
-    return await eventually(seen)
+    return await eventually(seen, within)
 
 
-async def paid_request(api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings) -> Draft:
-    """A complete draft with two attachments, submitted and paid with the sandbox."""
+async def submitted_request(api: httpx.AsyncClient, sessions: SessionMaker,
+                            settings: Settings) -> tuple[Draft, dict[str, Any]]:
+    """A complete draft with two attachments, submitted: the draft and the checkout (its
+    `payment` not paid yet)."""
     draft = await draft_request(api, sessions, settings)
     p, url = draft.who.patient.headers, f"/api/v1/opinion-requests/{draft.id}"
     assert (await api.patch(url, headers=p, json={**SUMMARY, "vitals": [
@@ -70,11 +73,15 @@ async def paid_request(api: httpx.AsyncClient, sessions: SessionMaker, settings:
     submitted = await api.post(f"{url}/submit", headers=p, json={
         "billing_address_id": draft.address_id, "payment_method": "card"})
     assert submitted.status_code == 201, submitted.text
-    body = submitted.json()
+    body: dict[str, Any] = submitted.json()
     assert body["status"] == "pending_payment"
     assert body["price"] == body["list_price"] == {"amount": 20000, "currency": "XAF"}
+    return draft, body
+
+
+async def paid_request(api: httpx.AsyncClient, sessions: SessionMaker, settings: Settings) -> Draft:
+    """A complete draft with two attachments, submitted and paid with the sandbox."""
+    draft, body = await submitted_request(api, sessions, settings)
     await checkout(api, body["payment"], "succeed")
     await status_of(api, draft, "transmitted")
     return draft
-
-

@@ -6,20 +6,12 @@ came back): the retried create carries the same Idempotency-Key, and Stripe has 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import stripe
-from temporalio.client import Client
 
 from api.payments import payment_timings
-from core.settings import Settings
 from db.models import BillingAddress, Invoice, SandboxCharge
 from db.queries.entitlements import load_entitlements
 from db.queries.sandbox import DbSandboxLedger
@@ -36,71 +28,16 @@ from tests.payments.support import (
     payment_row,
 )
 from tests.support.users import make_user
+from tests.support.worker_process import WorkerProcess, has_pollers
 from workflows.payment import PaymentWorkflow
 
 pytestmark = pytest.mark.db
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _worker_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "ESAME_ENV": settings.env,
-        "ESAME_DATABASE_URL": settings.database_url,
-        "ESAME_SECRET_KEY": settings.secret_key,
-        "ESAME_PUBLIC_BASE_URL": settings.public_base_url,
-        "ESAME_DATA_DIR": str(settings.data_dir),
-        "ESAME_TEMPORAL__ADDRESS": settings.temporal.address,
-        "ESAME_TEMPORAL__TASK_QUEUE": settings.temporal.task_queue,
-        "ESAME_PAYMENTS__SANDBOX_WEBHOOK_SECRET": settings.payments.sandbox_webhook_secret,
-    }
-
-
-class WorkerProcess:
-    def __init__(self, settings: Settings, extra_env: dict[str, str] | None = None) -> None:
-        self._env = {**_worker_env(settings), **(extra_env or {})}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "cli.main", "worker"],
-                                        cwd=ROOT, env=self._env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)  # no graceful shutdown: a crash
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(20)
-
-
-@pytest.fixture
-def worker_process(e2e_settings: Settings) -> Iterator[WorkerProcess]:
-    worker = WorkerProcess(e2e_settings)
-    worker.start()
-    yield worker
-    worker.stop()
-
-
-async def _has_pollers(client: Client, task_queue: str) -> bool:
-    from temporalio.api.enums.v1 import TaskQueueType
-    from temporalio.api.taskqueue.v1 import TaskQueue
-    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-
-    described = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-        namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY))
-    return bool(described.pollers)
 
 
 async def test_worker_killed_between_charge_and_record(api, sessions, e2e_settings,
                                                        temporal_env, worker_process) -> None:
     client = temporal_env.client
-    await eventually(lambda: _has_pollers(client, e2e_settings.temporal.task_queue), 60)
+    await eventually(lambda: has_pollers(client, e2e_settings.temporal.task_queue), 60)
     user, address = await paying_patient(sessions, e2e_settings, api)
     created = await api.post("/api/v1/me/purchases", headers=user.headers,
                              json={"storage_gb": 2, **payment_fields(address)}, timeout=60)
@@ -141,7 +78,7 @@ async def test_worker_killed_while_stripe_creates_the_intent(
                                           "ESAME_PAYMENTS__STRIPE_API_BASE": stripe_proxy.url})
     worker.start()
     try:
-        await eventually(lambda: _has_pollers(client, e2e_settings.temporal.task_queue), 60)
+        await eventually(lambda: has_pollers(client, e2e_settings.temporal.task_queue), 60)
         user = await make_user(sessions, e2e_settings, Role.patient)
         async with sessions() as session, session.begin():
             address = BillingAddress(user_id=user.id, line1="1 rue", city="Douala",

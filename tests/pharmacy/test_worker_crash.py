@@ -12,8 +12,8 @@ import pytest
 from domain.pharmacy import pharmacy_order_workflow_id
 from tests.accounts.flows import delivered, outbox
 from tests.payments.support import checkout, eventually
-from tests.payments.test_worker_crash import WorkerProcess, _has_pollers
 from tests.pharmacy.support import billing_address, cast, pay, validated
+from tests.support.worker_process import WorkerProcess, has_pollers
 
 pytestmark = pytest.mark.db
 PHONE = "+237670000123"
@@ -25,7 +25,7 @@ async def test_worker_killed_between_payment_and_code(api, sessions, e2e_setting
     worker = WorkerProcess(e2e_settings)
     worker.start()
     try:
-        await eventually(lambda: _has_pollers(client, e2e_settings.temporal.task_queue), 60)
+        await eventually(lambda: has_pollers(client, e2e_settings.temporal.task_queue), 60)
         c = await cast(sessions, e2e_settings, phone=PHONE)
         oid = await validated(api, c)
         payment = await pay(api, c, oid, await billing_address(api, c))
